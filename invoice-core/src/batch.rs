@@ -1,0 +1,292 @@
+//! Export batches, process batches and the export ledger.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::invoice::{BatchId, InvoiceId};
+use crate::status::Accounting;
+
+/// Where an export batch goes: a format (`qbxml`, `xero`, `ubl`, ...) and the company file or
+/// organisation in the accounting system.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Target {
+    /// Stable format name.
+    pub format: String,
+    /// Company (file, realm, organisation) in the accounting system.
+    pub company: String,
+}
+
+impl Target {
+    /// A target.
+    pub fn new(format: impl Into<String>, company: impl Into<String>) -> Target {
+        Target { format: format.into(), company: company.into() }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.format, self.company)
+    }
+}
+
+/// The outcome an exporter reports for one invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The target received the invoice.
+    Exported,
+    /// The invoice was deliberately not sent; it is done for this batch.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// Sending failed; the invoice stays in the batch to be re-run.
+    Failed {
+        /// What went wrong, naming the field where possible.
+        message: String,
+    },
+}
+
+/// Where one invoice of an export batch stands.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum ExportResult {
+    /// Not attempted yet.
+    #[default]
+    NotYetStarted,
+    /// Sent (or, with `bypass`, marked exported without a file).
+    Exported {
+        /// Marked exported without a file.
+        bypass: bool,
+    },
+    /// Done without sending.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// Attempted and failed; re-running the batch retries it.
+    Failed {
+        /// What went wrong.
+        message: String,
+    },
+    /// Taken out of the batch before it was exported.
+    Withdrawn,
+}
+
+impl ExportResult {
+    /// True while the invoice still needs an attempt (not yet started, or failed).
+    pub fn is_open(&self) -> bool {
+        matches!(self, ExportResult::NotYetStarted | ExportResult::Failed { .. })
+    }
+
+    /// Stable name: `not_yet_started`, `exported`, `skipped`, `failed`, `withdrawn`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ExportResult::NotYetStarted => "not_yet_started",
+            ExportResult::Exported { .. } => "exported",
+            ExportResult::Skipped { .. } => "skipped",
+            ExportResult::Failed { .. } => "failed",
+            ExportResult::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+/// The life of an export batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchState {
+    /// Created; its invoices are still editable.
+    Open,
+    /// Posted; its invoices are locked and it can be exported.
+    Posted,
+    /// Every invoice is done (exported, skipped or withdrawn).
+    Closed,
+}
+
+/// An export batch: an explicit selection sent to one target, with a result per invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportBatch {
+    /// Id.
+    pub id: BatchId,
+    /// Where it goes.
+    pub target: Target,
+    /// The selection, in the order given.
+    pub invoices: Vec<InvoiceId>,
+    /// Result per invoice.
+    pub results: BTreeMap<InvoiceId, ExportResult>,
+    /// Open, posted or closed.
+    pub state: BatchState,
+    /// Reason given to force a re-export to the same target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_reason: Option<String>,
+    /// Who created it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// When it was last posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posted_at: Option<DateTime<Utc>>,
+}
+
+impl ExportBatch {
+    /// True once any invoice of the batch has a result (exported, skipped or failed).
+    pub fn export_started(&self) -> bool {
+        self.results
+            .values()
+            .any(|r| !matches!(r, ExportResult::NotYetStarted | ExportResult::Withdrawn))
+    }
+
+    /// Stable name of the state, as errors report it.
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            BatchState::Open => "open",
+            BatchState::Posted if self.export_started() => "partly exported",
+            BatchState::Posted => "posted",
+            BatchState::Closed => "closed",
+        }
+    }
+
+    /// Count of invoices per result name.
+    pub fn summary(&self) -> BTreeMap<&'static str, usize> {
+        let mut out = BTreeMap::new();
+        for r in self.results.values() {
+            *out.entry(r.name()).or_insert(0) += 1;
+        }
+        out
+    }
+}
+
+/// What processing changed on one invoice, so that undo restores it exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessedInvoice {
+    /// The invoice.
+    pub invoice: InvoiceId,
+    /// Its accounting state before.
+    pub before: Accounting,
+    /// Its revision before.
+    pub revision_before: u64,
+    /// Its revision right after processing; undo requires it unchanged.
+    pub revision_after: u64,
+}
+
+/// A process batch: the invoices whose import the accounting system confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessBatch {
+    /// Id.
+    pub id: BatchId,
+    /// The invoices and their state before.
+    pub invoices: Vec<ProcessedInvoice>,
+    /// Who processed.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Who undid it and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undone: Option<(String, DateTime<Utc>)>,
+}
+
+/// A batch of either kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Batch {
+    /// Export batch.
+    Export(ExportBatch),
+    /// Process batch.
+    Process(ProcessBatch),
+}
+
+impl Batch {
+    /// The id.
+    pub fn id(&self) -> BatchId {
+        match self {
+            Batch::Export(b) => b.id,
+            Batch::Process(b) => b.id,
+        }
+    }
+}
+
+/// One export of one invoice to one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// The invoice.
+    pub invoice: InvoiceId,
+    /// The target.
+    pub target: Target,
+    /// The batch that exported it.
+    pub batch: BatchId,
+    /// [`Invoice::content_hash`](crate::Invoice::content_hash) of what was exported.
+    pub content_hash: String,
+    /// Marked exported without a file.
+    pub bypass: bool,
+    /// The reason given when the export was forced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forced: Option<String>,
+    /// Who exported it.
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The export ledger: every export of every invoice to every target, in order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "Vec<LedgerEntry>", into = "Vec<LedgerEntry>")]
+pub struct Ledger {
+    entries: Vec<LedgerEntry>,
+    index: HashMap<(InvoiceId, Target), Vec<usize>>,
+}
+
+impl PartialEq for Ledger {
+    fn eq(&self, other: &Ledger) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl Eq for Ledger {}
+
+impl From<Vec<LedgerEntry>> for Ledger {
+    fn from(entries: Vec<LedgerEntry>) -> Ledger {
+        let mut ledger = Ledger::default();
+        for e in entries {
+            ledger.push(e);
+        }
+        ledger
+    }
+}
+
+impl From<Ledger> for Vec<LedgerEntry> {
+    fn from(ledger: Ledger) -> Vec<LedgerEntry> {
+        ledger.entries
+    }
+}
+
+impl Ledger {
+    /// Every entry, oldest first.
+    pub fn entries(&self) -> &[LedgerEntry] {
+        &self.entries
+    }
+
+    /// The exports of `invoice` to `target`, oldest first.
+    pub fn exports(&self, invoice: InvoiceId, target: &Target) -> impl Iterator<Item = &LedgerEntry> {
+        self.index
+            .get(&(invoice, target.clone()))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.entries[i])
+    }
+
+    /// The latest export of `invoice` to `target`.
+    pub fn last_export(&self, invoice: InvoiceId, target: &Target) -> Option<&LedgerEntry> {
+        self.exports(invoice, target).last()
+    }
+
+    pub(crate) fn push(&mut self, entry: LedgerEntry) {
+        self.index
+            .entry((entry.invoice, entry.target.clone()))
+            .or_default()
+            .push(self.entries.len());
+        self.entries.push(entry);
+    }
+}

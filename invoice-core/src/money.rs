@@ -1,0 +1,337 @@
+//! Money: currencies with their ISO 4217 minor units, exact decimal parsing, the one rounding
+//! policy of the engine, and checked arithmetic that never mixes currencies.
+//!
+//! Every amount in the engine is a [`rust_decimal::Decimal`]; nothing here (or anywhere else in
+//! the engine) touches floating point.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+macro_rules! currencies {
+    ($($code:ident $exp:literal $name:literal),* $(,)?) => {
+        /// An ISO 4217 currency. Each one knows its minor-unit exponent (USD 2, JPY 0, KWD 3).
+        ///
+        /// Codes parse exactly as ISO writes them (upper case):
+        /// ```
+        /// use invoice_core::Currency;
+        /// let kwd: Currency = "KWD".parse().unwrap();
+        /// assert_eq!(kwd.exponent(), 3);
+        /// assert!("kwd".parse::<Currency>().is_err());
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[non_exhaustive]
+        pub enum Currency {
+            $(
+                #[doc = $name]
+                $code,
+            )*
+        }
+
+        impl Currency {
+            /// Every currency the engine knows, in code order.
+            pub const ALL: &'static [Currency] = &[$(Currency::$code),*];
+
+            /// The three-letter ISO 4217 code.
+            pub fn code(self) -> &'static str {
+                match self { $(Currency::$code => stringify!($code)),* }
+            }
+
+            /// The number of decimals of the minor unit (ISO 4217 "E" column).
+            pub fn exponent(self) -> u32 {
+                match self { $(Currency::$code => $exp),* }
+            }
+
+            /// The English name of the currency.
+            pub fn name(self) -> &'static str {
+                match self { $(Currency::$code => $name),* }
+            }
+        }
+
+        impl FromStr for Currency {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $(stringify!($code) => Ok(Currency::$code),)*
+                    _ => Err(Error::UnknownCurrency { code: s.to_string() }),
+                }
+            }
+        }
+    };
+}
+
+currencies! {
+    AED 2 "UAE Dirham", ARS 2 "Argentine Peso", AUD 2 "Australian Dollar", BGN 2 "Bulgarian Lev",
+    BHD 3 "Bahraini Dinar", BIF 0 "Burundi Franc", BRL 2 "Brazilian Real", CAD 2 "Canadian Dollar",
+    CHF 2 "Swiss Franc", CLF 4 "Unidad de Fomento", CLP 0 "Chilean Peso", CNY 2 "Yuan Renminbi",
+    COP 2 "Colombian Peso", CZK 2 "Czech Koruna", DJF 0 "Djibouti Franc", DKK 2 "Danish Krone",
+    EGP 2 "Egyptian Pound", EUR 2 "Euro", GBP 2 "Pound Sterling", GNF 0 "Guinean Franc",
+    HKD 2 "Hong Kong Dollar", HUF 2 "Forint", IDR 2 "Rupiah", ILS 2 "New Israeli Sheqel",
+    INR 2 "Indian Rupee", IQD 3 "Iraqi Dinar", ISK 0 "Iceland Krona", JOD 3 "Jordanian Dinar",
+    JPY 0 "Yen", KES 2 "Kenyan Shilling", KMF 0 "Comorian Franc", KRW 0 "Won",
+    KWD 3 "Kuwaiti Dinar", LYD 3 "Libyan Dinar", MAD 2 "Moroccan Dirham", MXN 2 "Mexican Peso",
+    MYR 2 "Malaysian Ringgit", NGN 2 "Naira", NOK 2 "Norwegian Krone", NZD 2 "New Zealand Dollar",
+    OMR 3 "Rial Omani", PEN 2 "Sol", PHP 2 "Philippine Peso", PKR 2 "Pakistan Rupee",
+    PLN 2 "Zloty", PYG 0 "Guarani", QAR 2 "Qatari Rial", RON 2 "Romanian Leu",
+    RSD 2 "Serbian Dinar", RWF 0 "Rwanda Franc", SAR 2 "Saudi Riyal", SEK 2 "Swedish Krona",
+    SGD 2 "Singapore Dollar", THB 2 "Baht", TND 3 "Tunisian Dinar", TRY 2 "Turkish Lira",
+    TWD 2 "New Taiwan Dollar", UAH 2 "Hryvnia", UGX 0 "Uganda Shilling", USD 2 "US Dollar",
+    UYU 2 "Peso Uruguayo", VND 0 "Dong", VUV 0 "Vatu", XAF 0 "CFA Franc BEAC",
+    XOF 0 "CFA Franc BCEAO", XPF 0 "CFP Franc", ZAR 2 "Rand",
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// How a value exactly half-way between two minor units is rounded.
+///
+/// This is the engine's only rounding choice; every rounding goes through [`Rounding::round`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    /// 0.125 -> 0.13, -0.125 -> -0.13 (commercial rounding; the default).
+    #[default]
+    HalfAwayFromZero,
+    /// 0.125 -> 0.12, 0.135 -> 0.14 (banker's rounding).
+    HalfEven,
+}
+
+impl Rounding {
+    /// Round `value` to `dp` decimals with this mode.
+    ///
+    /// ```
+    /// use invoice_core::Rounding;
+    /// use rust_decimal_macros::dec;
+    /// assert_eq!(Rounding::HalfAwayFromZero.round(dec!(0.125), 2), dec!(0.13));
+    /// assert_eq!(Rounding::HalfEven.round(dec!(0.125), 2), dec!(0.12));
+    /// assert_eq!(Rounding::HalfAwayFromZero.round(dec!(-2.5), 0), dec!(-3));
+    /// ```
+    pub fn round(self, value: Decimal, dp: u32) -> Decimal {
+        let strategy = match self {
+            Rounding::HalfAwayFromZero => RoundingStrategy::MidpointAwayFromZero,
+            Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
+        };
+        let mut rounded = value.round_dp_with_strategy(dp, strategy);
+        // Always carry exactly `dp` decimals (1.5 USD is "1.50"), and never a negative zero.
+        rounded.rescale(dp);
+        if rounded.is_zero() {
+            rounded.set_sign_positive(true);
+        }
+        rounded
+    }
+
+    /// Round to the minor unit of `currency`.
+    pub fn round_to(self, value: Decimal, currency: Currency) -> Decimal {
+        self.round(value, currency.exponent())
+    }
+}
+
+/// How tax is computed from line nets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxRounding {
+    /// Tax per tax group: round(sum of the group's line nets x rate). EN 16931 style; the default.
+    #[default]
+    PerGroup,
+    /// Tax per line: round(line net x rate), summed per group.
+    PerLine,
+}
+
+/// The rounding settings an invoice is computed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct RoundingPolicy {
+    /// Half-way rule.
+    #[serde(default)]
+    pub mode: Rounding,
+    /// Where tax is rounded.
+    #[serde(default)]
+    pub tax: TaxRounding,
+}
+
+/// An amount in one currency, always held at exactly the currency's minor unit.
+///
+/// Arithmetic is checked: overflow and mixing currencies are errors, never a panic.
+///
+/// ```
+/// use invoice_core::{Currency, Money};
+/// let a = Money::parse("10.10", Currency::EUR).unwrap();
+/// let b = Money::parse("0.05", Currency::EUR).unwrap();
+/// assert_eq!(a.checked_add(b).unwrap().to_string(), "10.15 EUR");
+/// assert!(a.checked_add(Money::zero(Currency::USD)).is_err());
+/// assert!(Money::parse("1.005", Currency::EUR).is_err()); // more decimals than the cent
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    /// The amount, at the currency's exponent.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// The currency.
+    pub currency: Currency,
+}
+
+impl Money {
+    /// Zero in `currency`.
+    pub fn zero(currency: Currency) -> Money {
+        let mut amount = Decimal::ZERO;
+        amount.rescale(currency.exponent());
+        Money { amount, currency }
+    }
+
+    /// An amount that must already fit the minor unit of `currency` (no rounding happens).
+    pub fn new(amount: Decimal, currency: Currency) -> Result<Money> {
+        if amount.normalize().scale() > currency.exponent() {
+            return Err(Error::TooManyDecimals {
+                value: amount.to_string(),
+                currency,
+                exponent: currency.exponent(),
+            });
+        }
+        let mut amount = amount;
+        amount.rescale(currency.exponent());
+        Ok(Money { amount, currency })
+    }
+
+    /// Parse a decimal string exactly; it may not have more decimals than the currency.
+    pub fn parse(s: &str, currency: Currency) -> Result<Money> {
+        Money::new(parse_decimal(s)?, currency)
+    }
+
+    /// `self + other`, refusing other currencies and overflow.
+    pub fn checked_add(self, other: Money) -> Result<Money> {
+        self.same_currency(other)?;
+        let amount = self
+            .amount
+            .checked_add(other.amount)
+            .ok_or(Error::Overflow { context: "money addition" })?;
+        Ok(Money { amount, currency: self.currency })
+    }
+
+    /// `self - other`, refusing other currencies and overflow.
+    pub fn checked_sub(self, other: Money) -> Result<Money> {
+        self.same_currency(other)?;
+        let amount = self
+            .amount
+            .checked_sub(other.amount)
+            .ok_or(Error::Overflow { context: "money subtraction" })?;
+        Ok(Money { amount, currency: self.currency })
+    }
+
+    /// True when the amount is zero.
+    pub fn is_zero(&self) -> bool {
+        self.amount.is_zero()
+    }
+
+    fn same_currency(self, other: Money) -> Result<()> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(Error::CurrencyMismatch { left: self.currency, right: other.currency })
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.currency)
+    }
+}
+
+/// Parse an external decimal string exactly: an optional `-`, digits, an optional `.` and
+/// digits. No exponent, no spaces, no thousands separators, and no silent rounding of
+/// inputs with more than 28 significant digits (that is an error).
+///
+/// ```
+/// use invoice_core::money::parse_decimal;
+/// assert_eq!(parse_decimal("0.125").unwrap().to_string(), "0.125");
+/// assert!(parse_decimal("1e3").is_err());
+/// assert!(parse_decimal("1,50").is_err());
+/// assert!(parse_decimal("0.1000000000000000000000000000001").is_err());
+/// ```
+pub fn parse_decimal(s: &str) -> Result<Decimal> {
+    let invalid = |reason: &'static str| Error::InvalidDecimal { input: s.to_string(), reason };
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid("expected digits with an optional leading '-' and one '.'"));
+    }
+    if let Some(f) = frac {
+        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid("expected digits after '.'"));
+        }
+    }
+    Decimal::from_str_exact(s).map_err(|_| invalid("too many digits to hold exactly"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn exponents_of_the_required_currencies() {
+        let table = [
+            ("USD", 2), ("EUR", 2), ("GBP", 2), ("CHF", 2), ("CAD", 2), ("AUD", 2), ("NZD", 2),
+            ("JPY", 0), ("KRW", 0), ("SEK", 2), ("NOK", 2), ("DKK", 2), ("PLN", 2), ("CZK", 2),
+            ("HUF", 2), ("MXN", 2), ("BRL", 2), ("INR", 2), ("CNY", 2), ("ZAR", 2), ("SGD", 2),
+            ("HKD", 2), ("KWD", 3), ("BHD", 3), ("JOD", 3), ("OMR", 3), ("TND", 3),
+        ];
+        for (code, exp) in table {
+            let c: Currency = code.parse().unwrap();
+            assert_eq!(c.exponent(), exp, "{code}");
+            assert_eq!(c.code(), code);
+        }
+        assert_eq!(Currency::ALL.len(), Currency::ALL.iter().collect::<std::collections::BTreeSet<_>>().len());
+    }
+
+    #[test]
+    fn unknown_currency_is_named() {
+        let err = "XYZ".parse::<Currency>().unwrap_err();
+        assert_eq!(err.code(), "unknown_currency");
+        assert!(err.to_string().contains("XYZ"));
+    }
+
+    #[test]
+    fn rounding_never_gives_negative_zero_and_keeps_scale() {
+        assert_eq!(Rounding::HalfAwayFromZero.round(dec!(-0.001), 2).to_string(), "0.00");
+        assert_eq!(Rounding::HalfEven.round(dec!(-0.005), 2).to_string(), "0.00");
+        assert_eq!(Rounding::HalfAwayFromZero.round(dec!(1.5), 2).to_string(), "1.50");
+        assert_eq!(Rounding::HalfAwayFromZero.round_to(dec!(2.5), Currency::JPY).to_string(), "3");
+        assert_eq!(Rounding::HalfEven.round_to(dec!(2.5), Currency::JPY).to_string(), "2");
+        assert_eq!(Rounding::HalfAwayFromZero.round_to(dec!(1.0005), Currency::KWD).to_string(), "1.001");
+    }
+
+    #[test]
+    fn parse_is_exact() {
+        assert!(parse_decimal("").is_err());
+        assert!(parse_decimal("-").is_err());
+        assert!(parse_decimal(".5").is_err());
+        assert!(parse_decimal("5.").is_err());
+        assert!(parse_decimal("+5").is_err());
+        assert!(parse_decimal(" 5").is_err());
+        assert!(parse_decimal("NaN").is_err());
+        assert_eq!(parse_decimal("-12.340").unwrap(), dec!(-12.340));
+        assert_eq!(parse_decimal("79228162514264337593543950335").unwrap(), Decimal::MAX);
+        assert!(parse_decimal("79228162514264337593543950336").is_err());
+    }
+
+    #[test]
+    fn money_arithmetic_is_checked() {
+        let max = Money { amount: Decimal::MAX, currency: Currency::JPY };
+        let one = Money::parse("1", Currency::JPY).unwrap();
+        assert_eq!(max.checked_add(one).unwrap_err().code(), "overflow");
+        let err = one.checked_sub(Money::zero(Currency::EUR)).unwrap_err();
+        assert_eq!(err.code(), "currency_mismatch");
+        assert_eq!(Money::parse("3", Currency::KWD).unwrap().amount.to_string(), "3.000");
+        assert_eq!(Money::parse("0.5", Currency::JPY).unwrap_err().code(), "too_many_decimals");
+    }
+}

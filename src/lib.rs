@@ -1,0 +1,1 @@
+pub use invoice_core as core;
