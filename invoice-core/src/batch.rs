@@ -22,7 +22,10 @@ pub struct Target {
 impl Target {
     /// A target.
     pub fn new(format: impl Into<String>, company: impl Into<String>) -> Target {
-        Target { format: format.into(), company: company.into() }
+        Target {
+            format: format.into(),
+            company: company.into(),
+        }
     }
 }
 
@@ -79,7 +82,10 @@ pub enum ExportResult {
 impl ExportResult {
     /// True while the invoice still needs an attempt (not yet started, or failed).
     pub fn is_open(&self) -> bool {
-        matches!(self, ExportResult::NotYetStarted | ExportResult::Failed { .. })
+        matches!(
+            self,
+            ExportResult::NotYetStarted | ExportResult::Failed { .. }
+        )
     }
 
     /// Stable name: `not_yet_started`, `exported`, `skipped`, `failed`, `withdrawn`.
@@ -189,8 +195,10 @@ pub struct ProcessBatch {
 }
 
 /// A batch of either kind.
+// Externally tagged: an internally tagged enum would buffer its content and lose the integer
+// map keys of `ExportBatch::results` on the way back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Batch {
     /// Export batch.
     Export(ExportBatch),
@@ -269,7 +277,11 @@ impl Ledger {
     }
 
     /// The exports of `invoice` to `target`, oldest first.
-    pub fn exports(&self, invoice: InvoiceId, target: &Target) -> impl Iterator<Item = &LedgerEntry> {
+    pub fn exports(
+        &self,
+        invoice: InvoiceId,
+        target: &Target,
+    ) -> impl Iterator<Item = &LedgerEntry> {
         self.index
             .get(&(invoice, target.clone()))
             .into_iter()

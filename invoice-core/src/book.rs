@@ -11,7 +11,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{
-    Batch, BatchState, ExportBatch, ExportResult, Ledger, LedgerEntry, Outcome, ProcessBatch, ProcessedInvoice, Target,
+    Batch, BatchState, ExportBatch, ExportResult, Ledger, LedgerEntry, Outcome, ProcessBatch,
+    ProcessedInvoice, Target,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::command::{Change, Command, Envelope, Event, Issued, RecordedResult};
@@ -36,7 +37,11 @@ pub struct Series {
 impl Series {
     /// A series starting at 1.
     pub fn new(prefix: impl Into<String>, width: usize) -> Series {
-        Series { prefix: prefix.into(), width, next: 1 }
+        Series {
+            prefix: prefix.into(),
+            width,
+            next: 1,
+        }
     }
 
     /// The number the series hands out next.
@@ -62,11 +67,19 @@ impl Default for Settings {
     fn default() -> Settings {
         let mut series = BTreeMap::new();
         let mut by_kind = BTreeMap::new();
-        for (kind, name, prefix) in [("invoice", "invoices", "INV-"), ("credit_note", "credit_notes", "CN-"), ("adjustment", "adjustments", "ADJ-")] {
+        for (kind, name, prefix) in [
+            ("invoice", "invoices", "INV-"),
+            ("credit_note", "credit_notes", "CN-"),
+            ("adjustment", "adjustments", "ADJ-"),
+        ] {
             series.insert(name.to_string(), Series::new(prefix, 6));
             by_kind.insert(kind.to_string(), name.to_string());
         }
-        Settings { policy: Policy::default(), series, series_by_kind: by_kind }
+        Settings {
+            policy: Policy::default(),
+            series,
+            series_by_kind: by_kind,
+        }
     }
 }
 
@@ -188,7 +201,9 @@ impl Book {
             seq: 1,
             at: book.clock.now(),
             actor: system_actor(),
-            event: Event::BookOpened { settings: Box::new(settings) },
+            event: Event::BookOpened {
+                settings: Box::new(settings),
+            },
         };
         book.state.journal.push(opened);
         book
@@ -200,7 +215,11 @@ impl Book {
             .iter()
             .filter_map(|i| Some((i.number.clone()?, i.id)))
             .collect();
-        Book { state, clock, numbers }
+        Book {
+            state,
+            clock,
+            numbers,
+        }
     }
 
     /// Replace the clock (after loading a snapshot, for instance).
@@ -211,9 +230,15 @@ impl Book {
     /// Rebuild a book from its journal, on the system clock.
     pub fn replay(journal: impl IntoIterator<Item = Envelope>) -> Result<Book> {
         let mut journal = journal.into_iter();
-        let first = journal.next().ok_or(Error::Replay { seq: 0, reason: "the journal is empty".into() })?;
+        let first = journal.next().ok_or(Error::Replay {
+            seq: 0,
+            reason: "the journal is empty".into(),
+        })?;
         let Event::BookOpened { settings } = &first.event else {
-            return Err(Error::Replay { seq: first.seq, reason: "the first event must be book_opened".into() });
+            return Err(Error::Replay {
+                seq: first.seq,
+                reason: "the first event must be book_opened".into(),
+            });
         };
         let mut book = Book::from_state(
             State {
@@ -227,18 +252,30 @@ impl Book {
             Arc::new(SystemClock),
         );
         if first.seq != 1 {
-            return Err(Error::Replay { seq: first.seq, reason: "the journal must start at sequence 1".into() });
+            return Err(Error::Replay {
+                seq: first.seq,
+                reason: "the journal must start at sequence 1".into(),
+            });
         }
         book.state.journal.push(first);
         for env in journal {
             let expected = book.state.journal.len() as u64 + 1;
             if env.seq != expected {
-                return Err(Error::Replay { seq: env.seq, reason: format!("expected sequence {expected}") });
+                return Err(Error::Replay {
+                    seq: env.seq,
+                    reason: format!("expected sequence {expected}"),
+                });
             }
             if matches!(env.event, Event::BookOpened { .. }) {
-                return Err(Error::Replay { seq: env.seq, reason: "book_opened may only come first".into() });
+                return Err(Error::Replay {
+                    seq: env.seq,
+                    reason: "book_opened may only come first".into(),
+                });
             }
-            book.mutate(&env).map_err(|e| Error::Replay { seq: env.seq, reason: e.to_string() })?;
+            book.mutate(&env).map_err(|e| Error::Replay {
+                seq: env.seq,
+                reason: e.to_string(),
+            })?;
             book.state.journal.push(env);
         }
         Ok(book)
@@ -261,7 +298,10 @@ impl Book {
             if line.trim().is_empty() {
                 continue;
             }
-            out.push(serde_json::from_str(&line).map_err(|source| Error::Json { line: i + 1, source })?);
+            out.push(serde_json::from_str(&line).map_err(|source| Error::Json {
+                line: i + 1,
+                source,
+            })?);
         }
         Ok(out)
     }
@@ -285,7 +325,9 @@ impl Book {
 
     /// The invoice with this number.
     pub fn invoice_by_number(&self, number: &str) -> Option<&Invoice> {
-        self.numbers.get(number).and_then(|id| self.invoice(*id).ok())
+        self.numbers
+            .get(number)
+            .and_then(|id| self.invoice(*id).ok())
     }
 
     /// Every batch, in id order.
@@ -295,14 +337,20 @@ impl Book {
 
     /// One batch.
     pub fn batch(&self, id: BatchId) -> Result<&Batch> {
-        index(id.0).and_then(|i| self.state.batches.get(i)).ok_or(Error::UnknownBatch { id })
+        index(id.0)
+            .and_then(|i| self.state.batches.get(i))
+            .ok_or(Error::UnknownBatch { id })
     }
 
     /// One export batch.
     pub fn export_batch(&self, id: BatchId) -> Result<&ExportBatch> {
         match self.batch(id)? {
             Batch::Export(b) => Ok(b),
-            Batch::Process(_) => Err(Error::BatchState { batch: id, state: "a process batch", action: "export it" }),
+            Batch::Process(_) => Err(Error::BatchState {
+                batch: id,
+                state: "a process batch",
+                action: "export it",
+            }),
         }
     }
 
@@ -351,12 +399,21 @@ impl Book {
     /// Create one draft and return its id.
     pub fn create_invoice(&mut self, actor: &Actor, invoice: Invoice) -> Result<InvoiceId> {
         let first = self.next_invoice_id();
-        self.apply(actor, Command::CreateInvoices { invoices: vec![invoice] })?;
+        self.apply(
+            actor,
+            Command::CreateInvoices {
+                invoices: vec![invoice],
+            },
+        )?;
         Ok(first)
     }
 
     /// Create drafts and return their ids.
-    pub fn create_invoices(&mut self, actor: &Actor, invoices: Vec<Invoice>) -> Result<Vec<InvoiceId>> {
+    pub fn create_invoices(
+        &mut self,
+        actor: &Actor,
+        invoices: Vec<Invoice>,
+    ) -> Result<Vec<InvoiceId>> {
         let first = self.next_invoice_id().0;
         let n = invoices.len() as u64;
         self.apply(actor, Command::CreateInvoices { invoices })?;
@@ -365,7 +422,12 @@ impl Book {
 
     /// Issue one draft and return its number.
     pub fn issue(&mut self, actor: &Actor, invoice: InvoiceId) -> Result<String> {
-        self.apply(actor, Command::Issue { invoices: vec![invoice] })?;
+        self.apply(
+            actor,
+            Command::Issue {
+                invoices: vec![invoice],
+            },
+        )?;
         Ok(self.invoice(invoice)?.label())
     }
 
@@ -378,26 +440,48 @@ impl Book {
         force: Option<String>,
     ) -> Result<BatchId> {
         let id = self.next_batch_id();
-        self.apply(actor, Command::CreateExportBatch { invoices, target, force })?;
+        self.apply(
+            actor,
+            Command::CreateExportBatch {
+                invoices,
+                target,
+                force,
+            },
+        )?;
         Ok(id)
     }
 
     /// Process a selection and return the process batch's id.
-    pub fn process(&mut self, actor: &Actor, invoices: Vec<InvoiceId>, expected: usize) -> Result<BatchId> {
+    pub fn process(
+        &mut self,
+        actor: &Actor,
+        invoices: Vec<InvoiceId>,
+        expected: usize,
+    ) -> Result<BatchId> {
         let id = self.next_batch_id();
         self.apply(actor, Command::Process { invoices, expected })?;
         Ok(id)
     }
 
     /// Create a credit note for an issued invoice and return its id.
-    pub fn create_credit_note(&mut self, actor: &Actor, credits: InvoiceId, lines: Option<Vec<Line>>) -> Result<InvoiceId> {
+    pub fn create_credit_note(
+        &mut self,
+        actor: &Actor,
+        credits: InvoiceId,
+        lines: Option<Vec<Line>>,
+    ) -> Result<InvoiceId> {
         let id = self.next_invoice_id();
         self.apply(actor, Command::CreateCreditNote { credits, lines })?;
         Ok(id)
     }
 
     /// Create an adjustment invoice for an exported invoice and return its id.
-    pub fn create_adjustment(&mut self, actor: &Actor, corrects: InvoiceId, lines: Vec<Line>) -> Result<InvoiceId> {
+    pub fn create_adjustment(
+        &mut self,
+        actor: &Actor,
+        corrects: InvoiceId,
+        lines: Vec<Line>,
+    ) -> Result<InvoiceId> {
         let id = self.next_invoice_id();
         self.apply(actor, Command::CreateAdjustment { corrects, lines })?;
         Ok(id)
@@ -419,7 +503,12 @@ impl Book {
         let at = self.clock.now();
         let start = self.state.journal.len();
         for event in events {
-            let env = Envelope { seq: self.state.journal.len() as u64 + 1, at, actor: actor.clone(), event };
+            let env = Envelope {
+                seq: self.state.journal.len() as u64 + 1,
+                at,
+                actor: actor.clone(),
+                event,
+            };
             self.mutate(&env)?;
             self.state.journal.push(env);
         }
@@ -437,9 +526,17 @@ impl Book {
             Command::Void { invoice, reason } => {
                 let inv = self.invoice(invoice)?;
                 let label = inv.label();
-                let refuse = |reason: String| Err(Error::NotAllowed { invoice: label.clone(), action: "void", reason });
+                let refuse = |reason: String| {
+                    Err(Error::NotAllowed {
+                        invoice: label.clone(),
+                        action: "void",
+                        reason,
+                    })
+                };
                 if inv.status.accounting.is_exported() {
-                    return refuse("it was exported; correct it with a credit note or an adjustment".into());
+                    return refuse(
+                        "it was exported; correct it with a credit note or an adjustment".into(),
+                    );
                 }
                 if let Some(b) = inv.batch {
                     return refuse(format!("it is in export batch {b}; withdraw it first"));
@@ -450,12 +547,20 @@ impl Book {
                 transition(&label, inv.status.document, Document::Void)?;
                 Ok(vec![Event::InvoiceVoided { invoice, reason }])
             }
-            Command::MarkReadyToSend { invoices } => self.decide_delivery(invoices, Delivery::ReadyToSend),
+            Command::MarkReadyToSend { invoices } => {
+                self.decide_delivery(invoices, Delivery::ReadyToSend)
+            }
             Command::MarkSent { invoices } => self.decide_delivery(invoices, Delivery::Sent),
             Command::RecordPayment { invoice, payment } => {
                 let inv = self.issued(invoice, "record a payment")?;
                 let amount = Money::new(payment.amount, inv.currency)?;
-                let outstanding = inv.totals()?.gross.checked_sub(inv.paid()?).ok_or(Error::Overflow { context: "outstanding" })?;
+                let outstanding =
+                    inv.totals()?
+                        .gross
+                        .checked_sub(inv.paid()?)
+                        .ok_or(Error::Overflow {
+                            context: "outstanding",
+                        })?;
                 if amount.amount <= Decimal::ZERO {
                     return Err(Error::NotAllowed {
                         invoice: inv.label(),
@@ -470,14 +575,30 @@ impl Book {
                         amount: amount.amount.to_string(),
                     });
                 }
-                let to = if amount.amount == outstanding { PaymentStatus::Paid } else { PaymentStatus::PartiallyPaid };
+                let to = if amount.amount == outstanding {
+                    PaymentStatus::Paid
+                } else {
+                    PaymentStatus::PartiallyPaid
+                };
                 transition(&inv.label(), inv.status.payment, to)?;
-                Ok(vec![Event::PaymentRecorded { invoice, payment: PaymentRecord { amount: amount.amount, ..payment } }])
+                Ok(vec![Event::PaymentRecorded {
+                    invoice,
+                    payment: PaymentRecord {
+                        amount: amount.amount,
+                        ..payment
+                    },
+                }])
             }
             Command::CreateCreditNote { credits, lines } => {
                 let original = self.issued(credits, "credit it")?;
                 let number = original.number.clone().unwrap_or_default();
-                let note = self.correction_of(original, Kind::CreditNote { credits: Some(number) }, lines.unwrap_or_else(|| original.lines.clone()));
+                let note = self.correction_of(
+                    original,
+                    Kind::CreditNote {
+                        credits: Some(number),
+                    },
+                    lines.unwrap_or_else(|| original.lines.clone()),
+                );
                 self.decide_create(vec![note])
             }
             Command::CreateAdjustment { corrects, lines } => {
@@ -490,48 +611,86 @@ impl Book {
                     });
                 }
                 let number = original.number.clone().unwrap_or_default();
-                let adjustment = self.correction_of(original, Kind::Adjustment { corrects: number }, lines);
+                let adjustment =
+                    self.correction_of(original, Kind::Adjustment { corrects: number }, lines);
                 self.decide_create(vec![adjustment])
             }
-            Command::CreateExportBatch { invoices, target, force } => self.decide_export_batch(invoices, target, force),
+            Command::CreateExportBatch {
+                invoices,
+                target,
+                force,
+            } => self.decide_export_batch(invoices, target, force),
             Command::DiscardBatch { batch } => {
                 let b = self.export_batch(batch)?;
                 if b.state != BatchState::Open {
-                    return Err(Error::BatchState { batch, state: b.state_name(), action: "discard it (unpost it first)" });
+                    return Err(Error::BatchState {
+                        batch,
+                        state: b.state_name(),
+                        action: "discard it (unpost it first)",
+                    });
                 }
-                let invoices = b.invoices.iter().copied().filter(|i| b.results.get(i).is_some_and(ExportResult::is_open)).collect();
+                let invoices = b
+                    .invoices
+                    .iter()
+                    .copied()
+                    .filter(|i| b.results.get(i).is_some_and(ExportResult::is_open))
+                    .collect();
                 Ok(vec![Event::InvoicesWithdrawn { batch, invoices }])
             }
             Command::Post { batch } => {
                 let b = self.export_batch(batch)?;
                 if b.state != BatchState::Open {
-                    return Err(Error::BatchState { batch, state: b.state_name(), action: "post it" });
+                    return Err(Error::BatchState {
+                        batch,
+                        state: b.state_name(),
+                        action: "post it",
+                    });
                 }
                 Ok(vec![Event::BatchPosted { batch }])
             }
             Command::Unpost { batch } => {
                 let b = self.export_batch(batch)?;
                 if b.state != BatchState::Posted || b.export_started() {
-                    return Err(Error::BatchState { batch, state: b.state_name(), action: "unpost it" });
+                    return Err(Error::BatchState {
+                        batch,
+                        state: b.state_name(),
+                        action: "unpost it",
+                    });
                 }
                 Ok(vec![Event::BatchUnposted { batch }])
             }
-            Command::RecordExportResults { batch, results } => self.decide_results(batch, results, false),
+            Command::RecordExportResults { batch, results } => {
+                self.decide_results(batch, results, false)
+            }
             Command::MarkExported { batch } => {
                 let b = self.export_batch(batch)?;
-                let results = b.invoices.iter().map(|i| (*i, Outcome::Exported)).filter(|(i, _)| b.results.get(i).is_some_and(ExportResult::is_open)).collect();
+                let results = b
+                    .invoices
+                    .iter()
+                    .map(|i| (*i, Outcome::Exported))
+                    .filter(|(i, _)| b.results.get(i).is_some_and(ExportResult::is_open))
+                    .collect();
                 self.decide_results(batch, results, true)
             }
             Command::Withdraw { batch, invoices } => {
                 let b = self.export_batch(batch)?;
                 if b.state == BatchState::Closed {
-                    return Err(Error::BatchState { batch, state: b.state_name(), action: "withdraw invoices" });
+                    return Err(Error::BatchState {
+                        batch,
+                        state: b.state_name(),
+                        action: "withdraw invoices",
+                    });
                 }
                 self.check_selection(&invoices)?;
                 for id in &invoices {
                     let label = self.invoice(*id)?.label();
                     match b.results.get(id) {
-                        None => return Err(Error::NotInBatch { invoice: label, batch }),
+                        None => {
+                            return Err(Error::NotInBatch {
+                                invoice: label,
+                                batch,
+                            })
+                        }
                         Some(r) if !r.is_open() => {
                             return Err(Error::NotAllowed {
                                 invoice: label,
@@ -547,17 +706,25 @@ impl Book {
             Command::Process { invoices, expected } => {
                 self.check_selection(&invoices)?;
                 if invoices.len() != expected {
-                    return Err(Error::CountMismatch { expected, actual: invoices.len() });
+                    return Err(Error::CountMismatch {
+                        expected,
+                        actual: invoices.len(),
+                    });
                 }
                 for id in &invoices {
                     let inv = self.issued(*id, "process it")?;
                     transition(&inv.label(), inv.status.accounting, Accounting::Processed)?;
                 }
-                Ok(vec![Event::ProcessBatchCreated { batch: self.next_batch_id(), invoices }])
+                Ok(vec![Event::ProcessBatchCreated {
+                    batch: self.next_batch_id(),
+                    invoices,
+                }])
             }
             Command::UndoProcess { batch } => {
                 let refused = |reason| Err(Error::UndoRefused { batch, reason });
-                let Batch::Process(p) = self.batch(batch)? else { return refused(UndoRefusal::NotAProcessBatch) };
+                let Batch::Process(p) = self.batch(batch)? else {
+                    return refused(UndoRefusal::NotAProcessBatch);
+                };
                 if p.undone.is_some() {
                     return refused(UndoRefusal::AlreadyUndone);
                 }
@@ -569,7 +736,9 @@ impl Book {
                 for entry in &p.invoices {
                     let inv = self.invoice(entry.invoice)?;
                     if inv.revision != entry.revision_after {
-                        return refused(UndoRefusal::InvoiceChanged { invoice: inv.label() });
+                        return refused(UndoRefusal::InvoiceChanged {
+                            invoice: inv.label(),
+                        });
                     }
                 }
                 Ok(vec![Event::ProcessBatchUndone { batch }])
@@ -581,7 +750,11 @@ impl Book {
             Command::RecordReference { invoice, reference } => {
                 let inv = self.issued(invoice, "record a reference")?;
                 if reference.trim().is_empty() {
-                    return Err(Error::NotAllowed { invoice: inv.label(), action: "record a reference", reason: "the reference is empty".into() });
+                    return Err(Error::NotAllowed {
+                        invoice: inv.label(),
+                        action: "record a reference",
+                        reason: "the reference is empty".into(),
+                    });
                 }
                 Ok(vec![Event::ReferenceRecorded { invoice, reference }])
             }
@@ -592,13 +765,20 @@ impl Book {
     fn issued(&self, id: InvoiceId, action: &'static str) -> Result<&Invoice> {
         let inv = self.invoice(id)?;
         if inv.status.document != Document::Issued {
-            return Err(Error::NotAllowed { invoice: inv.label(), action, reason: format!("it is {}", inv.status.document) });
+            return Err(Error::NotAllowed {
+                invoice: inv.label(),
+                action,
+                reason: format!("it is {}", inv.status.document),
+            });
         }
         Ok(inv)
     }
 
     fn correction_of(&self, original: &Invoice, kind: Kind, lines: Vec<Line>) -> Invoice {
-        let mut inv = Invoice::builder(original.customer.clone(), original.currency).kind(kind).lines(lines).build();
+        let mut inv = Invoice::builder(original.customer.clone(), original.currency)
+            .kind(kind)
+            .lines(lines)
+            .build();
         inv.origin = original.origin;
         inv.project = original.project.clone();
         inv.location = original.location.clone();
@@ -616,7 +796,9 @@ impl Book {
         for id in invoices {
             let inv = self.invoice(*id)?;
             if !seen.insert(*id) {
-                return Err(Error::DuplicateInSelection { invoice: inv.label() });
+                return Err(Error::DuplicateInSelection {
+                    invoice: inv.label(),
+                });
             }
         }
         Ok(())
@@ -629,7 +811,11 @@ impl Book {
         for (k, mut inv) in invoices.into_iter().enumerate() {
             let id = InvoiceId(first.0 + k as u64);
             let label = inv.number.clone().unwrap_or_else(|| format!("draft {id}"));
-            if inv.status != Status::default() || !inv.payments.is_empty() || inv.batch.is_some() || inv.revision != 0 {
+            if inv.status != Status::default()
+                || !inv.payments.is_empty()
+                || inv.batch.is_some()
+                || inv.revision != 0
+            {
                 return Err(Error::NotAllowed {
                     invoice: label,
                     action: "create it",
@@ -638,25 +824,38 @@ impl Book {
             }
             if let Some(number) = &inv.number {
                 if self.numbers.contains_key(number) || !new_numbers.insert(number.clone()) {
-                    return Err(Error::DuplicateNumber { number: number.clone() });
+                    return Err(Error::DuplicateNumber {
+                        number: number.clone(),
+                    });
                 }
             }
             if let Some(series) = &inv.series {
                 if !self.state.series.contains_key(series) {
-                    return Err(Error::UnknownSeries { series: series.clone() });
+                    return Err(Error::UnknownSeries {
+                        series: series.clone(),
+                    });
                 }
             }
             inv.id = id;
             out.push(inv);
         }
-        Ok(vec![Event::InvoicesCreated { first, invoices: out }])
+        Ok(vec![Event::InvoicesCreated {
+            first,
+            invoices: out,
+        }])
     }
 
     fn decide_edit(&self, id: InvoiceId, changes: Vec<Change>) -> Result<Vec<Event>> {
         let inv = self.invoice(id)?;
         let accounting = inv.status.accounting;
         for change in &changes {
-            let refuse = |state: &'static str| Err(Error::EditNotAllowed { invoice: inv.label(), field: change.field(), state });
+            let refuse = |state: &'static str| {
+                Err(Error::EditNotAllowed {
+                    invoice: inv.label(),
+                    field: change.field(),
+                    state,
+                })
+            };
             if inv.status.document == Document::Void {
                 return refuse("void");
             }
@@ -676,10 +875,16 @@ impl Book {
             }
             let violations = edited.validate();
             if !violations.is_empty() {
-                return Err(Error::Invalid { invoice: inv.label(), violations });
+                return Err(Error::Invalid {
+                    invoice: inv.label(),
+                    violations,
+                });
             }
         }
-        Ok(vec![Event::InvoiceEdited { invoice: id, changes }])
+        Ok(vec![Event::InvoiceEdited {
+            invoice: id,
+            changes,
+        }])
     }
 
     fn decide_issue(&self, invoices: Vec<InvoiceId>) -> Result<Vec<Event>> {
@@ -694,7 +899,10 @@ impl Book {
             transition(&inv.label(), inv.status.document, Document::Issued)?;
             let violations = inv.validate();
             if !violations.is_empty() {
-                return Err(Error::Invalid { invoice: inv.label(), violations });
+                return Err(Error::Invalid {
+                    invoice: inv.label(),
+                    violations,
+                });
             }
             if let Kind::CreditNote { credits: Some(n) } = &inv.kind {
                 self.check_credit_limit(inv, n, &mut credited)?;
@@ -710,11 +918,23 @@ impl Book {
                             .series_by_kind
                             .get(inv.kind.name())
                             .map(String::as_str)
-                            .ok_or_else(|| Error::UnknownSeries { series: format!("(for {})", inv.kind.name()) })?,
+                            .ok_or_else(|| Error::UnknownSeries {
+                                series: format!("(for {})", inv.kind.name()),
+                            })?,
                     };
-                    let series = self.state.series.get(name).ok_or_else(|| Error::UnknownSeries { series: name.to_string() })?;
+                    let series =
+                        self.state
+                            .series
+                            .get(name)
+                            .ok_or_else(|| Error::UnknownSeries {
+                                series: name.to_string(),
+                            })?;
                     let counter = counters.entry(name).or_insert(series.next);
-                    let number = Series { next: *counter, ..series.clone() }.peek();
+                    let number = Series {
+                        next: *counter,
+                        ..series.clone()
+                    }
+                    .peek();
                     *counter += 1;
                     if self.numbers.contains_key(&number) {
                         return Err(Error::DuplicateNumber { number });
@@ -722,17 +942,32 @@ impl Book {
                     (number, Some(name.to_string()))
                 }
             };
-            issued.push(Issued { invoice: id, number, issue_date: inv.issue_date.unwrap_or(today), series });
+            issued.push(Issued {
+                invoice: id,
+                number,
+                issue_date: inv.issue_date.unwrap_or(today),
+                series,
+            });
         }
         Ok(vec![Event::InvoicesIssued { issued }])
     }
 
     /// A credit note may not credit more than the credited invoice's total, counting every
     /// credit note issued against it before (and earlier ones in the same command).
-    fn check_credit_limit(&self, note: &Invoice, credited_number: &str, credited: &mut HashMap<String, Decimal>) -> Result<()> {
-        let Some(original) = self.invoice_by_number(credited_number) else { return Ok(()) };
+    fn check_credit_limit(
+        &self,
+        note: &Invoice,
+        credited_number: &str,
+        credited: &mut HashMap<String, Decimal>,
+    ) -> Result<()> {
+        let Some(original) = self.invoice_by_number(credited_number) else {
+            return Ok(());
+        };
         if original.currency != note.currency {
-            return Err(Error::CurrencyMismatch { left: original.currency, right: note.currency });
+            return Err(Error::CurrencyMismatch {
+                left: original.currency,
+                right: note.currency,
+            });
         }
         let so_far = match credited.get(credited_number) {
             Some(v) => *v,
@@ -744,13 +979,19 @@ impl Book {
                 .filter(|i| matches!(&i.kind, Kind::CreditNote { credits: Some(n) } if n == credited_number))
                 .try_fold(Decimal::ZERO, |acc, i| Ok::<_, Error>(acc + i.totals()?.gross))?,
         };
-        let total = so_far.checked_add(note.totals()?.gross).ok_or(Error::Overflow { context: "credited total" })?;
+        let total = so_far
+            .checked_add(note.totals()?.gross)
+            .ok_or(Error::Overflow {
+                context: "credited total",
+            })?;
         let limit = original.totals()?.gross;
         if total > limit {
             return Err(Error::NotAllowed {
                 invoice: note.label(),
                 action: "issue it",
-                reason: format!("credit notes for {credited_number} would total {total}, more than its {limit}"),
+                reason: format!(
+                    "credit notes for {credited_number} would total {total}, more than its {limit}"
+                ),
             });
         }
         credited.insert(credited_number.to_string(), total);
@@ -766,7 +1007,12 @@ impl Book {
         Ok(vec![Event::DeliveryMarked { invoices, to }])
     }
 
-    fn decide_export_batch(&self, invoices: Vec<InvoiceId>, target: Target, force: Option<String>) -> Result<Vec<Event>> {
+    fn decide_export_batch(
+        &self,
+        invoices: Vec<InvoiceId>,
+        target: Target,
+        force: Option<String>,
+    ) -> Result<Vec<Event>> {
         self.check_selection(&invoices)?;
         if force.as_deref().is_some_and(|r| r.trim().is_empty()) {
             return Err(Error::MissingReason);
@@ -774,31 +1020,57 @@ impl Book {
         for id in &invoices {
             let inv = self.issued(*id, "batch it")?;
             if let Some(batch) = inv.batch {
-                return Err(Error::AlreadyInBatch { invoice: inv.label(), batch });
+                return Err(Error::AlreadyInBatch {
+                    invoice: inv.label(),
+                    batch,
+                });
             }
             if !inv.status.accounting.is_exported() {
                 transition(&inv.label(), inv.status.accounting, Accounting::Batched)?;
             }
             if force.is_none() {
                 if let Some(previous) = self.state.ledger.last_export(*id, &target) {
-                    return Err(Error::AlreadyExported { invoice: inv.label(), target: target.to_string(), batch: previous.batch });
+                    return Err(Error::AlreadyExported {
+                        invoice: inv.label(),
+                        target: target.to_string(),
+                        batch: previous.batch,
+                    });
                 }
             }
         }
-        Ok(vec![Event::ExportBatchCreated { batch: self.next_batch_id(), target, invoices, force }])
+        Ok(vec![Event::ExportBatchCreated {
+            batch: self.next_batch_id(),
+            target,
+            invoices,
+            force,
+        }])
     }
 
-    fn decide_results(&self, batch: BatchId, results: Vec<(InvoiceId, Outcome)>, bypass: bool) -> Result<Vec<Event>> {
+    fn decide_results(
+        &self,
+        batch: BatchId,
+        results: Vec<(InvoiceId, Outcome)>,
+        bypass: bool,
+    ) -> Result<Vec<Event>> {
         let b = self.export_batch(batch)?;
         if b.state != BatchState::Posted {
-            return Err(Error::BatchState { batch, state: b.state_name(), action: "record export results (post it first)" });
+            return Err(Error::BatchState {
+                batch,
+                state: b.state_name(),
+                action: "record export results (post it first)",
+            });
         }
         let mut recorded = Vec::with_capacity(results.len());
         let mut seen = HashSet::with_capacity(results.len());
         for (id, outcome) in results {
             let inv = self.invoice(id)?;
             match b.results.get(&id) {
-                None => return Err(Error::NotInBatch { invoice: inv.label(), batch }),
+                None => {
+                    return Err(Error::NotInBatch {
+                        invoice: inv.label(),
+                        batch,
+                    })
+                }
                 Some(r) if !r.is_open() => {
                     return Err(Error::NotAllowed {
                         invoice: inv.label(),
@@ -809,7 +1081,9 @@ impl Book {
                 Some(_) => {}
             }
             if !seen.insert(id) {
-                return Err(Error::DuplicateInSelection { invoice: inv.label() });
+                return Err(Error::DuplicateInSelection {
+                    invoice: inv.label(),
+                });
             }
             recorded.push(self.recorded(inv, outcome));
         }
@@ -822,16 +1096,26 @@ impl Book {
                 }
             }
         }
-        Ok(vec![Event::ExportResultsRecorded { batch, results: recorded, bypass }])
+        Ok(vec![Event::ExportResultsRecorded {
+            batch,
+            results: recorded,
+            bypass,
+        }])
     }
 
     fn recorded(&self, inv: &Invoice, outcome: Outcome) -> RecordedResult {
         let outcome = match (inv.export_skip_reason(), outcome) {
-            (Some(reason), Outcome::Exported) => Outcome::Skipped { reason: reason.to_string() },
+            (Some(reason), Outcome::Exported) => Outcome::Skipped {
+                reason: reason.to_string(),
+            },
             (_, outcome) => outcome,
         };
         let content_hash = matches!(outcome, Outcome::Exported).then(|| inv.content_hash());
-        RecordedResult { invoice: inv.id, outcome, content_hash }
+        RecordedResult {
+            invoice: inv.id,
+            outcome,
+            content_hash,
+        }
     }
 
     // ---------------------------------------------------------------- mutate
@@ -845,7 +1129,11 @@ impl Book {
     fn export_batch_mut(&mut self, id: BatchId) -> Result<&mut ExportBatch> {
         match index(id.0).and_then(|i| self.state.batches.get_mut(i)) {
             Some(Batch::Export(b)) => Ok(b),
-            Some(Batch::Process(_)) => Err(Error::BatchState { batch: id, state: "a process batch", action: "export it" }),
+            Some(Batch::Process(_)) => Err(Error::BatchState {
+                batch: id,
+                state: "a process batch",
+                action: "export it",
+            }),
             None => Err(Error::UnknownBatch { id }),
         }
     }
@@ -863,11 +1151,17 @@ impl Book {
     fn mutate(&mut self, env: &Envelope) -> Result<()> {
         match &env.event {
             Event::BookOpened { .. } => {
-                return Err(Error::Replay { seq: env.seq, reason: "book_opened may only come first".into() })
+                return Err(Error::Replay {
+                    seq: env.seq,
+                    reason: "book_opened may only come first".into(),
+                })
             }
             Event::InvoicesCreated { first, invoices } => {
                 if *first != self.next_invoice_id() {
-                    return Err(Error::Replay { seq: env.seq, reason: format!("expected the next invoice id to be {first}") });
+                    return Err(Error::Replay {
+                        seq: env.seq,
+                        reason: format!("expected the next invoice id to be {first}"),
+                    });
                 }
                 self.state.invoices.reserve(invoices.len());
                 for inv in invoices {
@@ -887,20 +1181,26 @@ impl Book {
             Event::InvoicesIssued { issued } => {
                 for is in issued {
                     let inv = self.invoice_mut(is.invoice)?;
-                    inv.status.document = transition(&inv.label(), inv.status.document, Document::Issued)?;
+                    inv.status.document =
+                        transition(&inv.label(), inv.status.document, Document::Issued)?;
                     inv.number = Some(is.number.clone());
                     inv.issue_date = Some(is.issue_date);
                     inv.revision += 1;
                     self.numbers.insert(is.number.clone(), is.invoice);
                     if let Some(name) = &is.series {
-                        let series = self.state.series.get_mut(name).ok_or_else(|| Error::UnknownSeries { series: name.clone() })?;
+                        let series = self.state.series.get_mut(name).ok_or_else(|| {
+                            Error::UnknownSeries {
+                                series: name.clone(),
+                            }
+                        })?;
                         series.next += 1;
                     }
                 }
             }
             Event::InvoiceVoided { invoice, .. } => {
                 let inv = self.invoice_mut(*invoice)?;
-                inv.status.document = transition(&inv.label(), inv.status.document, Document::Void)?;
+                inv.status.document =
+                    transition(&inv.label(), inv.status.document, Document::Void)?;
                 inv.revision += 1;
             }
             Event::DeliveryMarked { invoices, to } => {
@@ -915,23 +1215,39 @@ impl Book {
                 let gross = inv.totals()?.gross;
                 inv.payments.push(payment.clone());
                 let paid = inv.paid()?;
-                let to = if paid >= gross { PaymentStatus::Paid } else { PaymentStatus::PartiallyPaid };
+                let to = if paid >= gross {
+                    PaymentStatus::Paid
+                } else {
+                    PaymentStatus::PartiallyPaid
+                };
                 inv.status.payment = transition(&inv.label(), inv.status.payment, to)?;
                 inv.revision += 1;
             }
-            Event::ExportBatchCreated { batch, target, invoices, force } => {
+            Event::ExportBatchCreated {
+                batch,
+                target,
+                invoices,
+                force,
+            } => {
                 if *batch != self.next_batch_id() {
-                    return Err(Error::Replay { seq: env.seq, reason: format!("expected the next batch id to be {batch}") });
+                    return Err(Error::Replay {
+                        seq: env.seq,
+                        reason: format!("expected the next batch id to be {batch}"),
+                    });
                 }
                 let mut results = BTreeMap::new();
                 for id in invoices {
                     let inv = self.invoice_mut(*id)?;
                     if let Some(other) = inv.batch {
-                        return Err(Error::AlreadyInBatch { invoice: inv.label(), batch: other });
+                        return Err(Error::AlreadyInBatch {
+                            invoice: inv.label(),
+                            batch: other,
+                        });
                     }
                     inv.batch = Some(*batch);
                     if !inv.status.accounting.is_exported() {
-                        inv.status.accounting = transition(&inv.label(), inv.status.accounting, Accounting::Batched)?;
+                        inv.status.accounting =
+                            transition(&inv.label(), inv.status.accounting, Accounting::Batched)?;
                     }
                     inv.revision += 1;
                     results.insert(*id, ExportResult::NotYetStarted);
@@ -951,19 +1267,36 @@ impl Book {
             Event::BatchPosted { batch } | Event::BatchUnposted { batch } => {
                 let posting = matches!(env.event, Event::BatchPosted { .. });
                 let b = self.export_batch_mut(*batch)?;
-                b.state = if posting { BatchState::Posted } else { BatchState::Open };
+                b.state = if posting {
+                    BatchState::Posted
+                } else {
+                    BatchState::Open
+                };
                 if posting {
                     b.posted_at = Some(env.at);
                 }
-                let open: Vec<InvoiceId> = b.invoices.iter().copied().filter(|i| b.results.get(i).is_some_and(ExportResult::is_open)).collect();
-                let (from, to) = if posting { (Accounting::Batched, Accounting::Posted) } else { (Accounting::Posted, Accounting::Batched) };
+                let open: Vec<InvoiceId> = b
+                    .invoices
+                    .iter()
+                    .copied()
+                    .filter(|i| b.results.get(i).is_some_and(ExportResult::is_open))
+                    .collect();
+                let (from, to) = if posting {
+                    (Accounting::Batched, Accounting::Posted)
+                } else {
+                    (Accounting::Posted, Accounting::Batched)
+                };
                 for id in open {
                     if self.invoice(id)?.status.accounting == from {
                         self.move_accounting(id, to)?;
                     }
                 }
             }
-            Event::ExportResultsRecorded { batch, results, bypass } => {
+            Event::ExportResultsRecorded {
+                batch,
+                results,
+                bypass,
+            } => {
                 let (target, force) = {
                     let b = self.export_batch_mut(*batch)?;
                     (b.target.clone(), b.force_reason.clone())
@@ -971,14 +1304,26 @@ impl Book {
                 for r in results {
                     let result = match &r.outcome {
                         Outcome::Exported => ExportResult::Exported { bypass: *bypass },
-                        Outcome::Skipped { reason } => ExportResult::Skipped { reason: reason.clone() },
-                        Outcome::Failed { message } => ExportResult::Failed { message: message.clone() },
+                        Outcome::Skipped { reason } => ExportResult::Skipped {
+                            reason: reason.clone(),
+                        },
+                        Outcome::Failed { message } => ExportResult::Failed {
+                            message: message.clone(),
+                        },
                     };
                     let done = !result.is_open();
                     let b = self.export_batch_mut(*batch)?;
                     match b.results.get_mut(&r.invoice) {
                         Some(slot) if slot.is_open() => *slot = result,
-                        _ => return Err(Error::Replay { seq: env.seq, reason: format!("invoice {} has no open result in batch {batch}", r.invoice) }),
+                        _ => {
+                            return Err(Error::Replay {
+                                seq: env.seq,
+                                reason: format!(
+                                    "invoice {} has no open result in batch {batch}",
+                                    r.invoice
+                                ),
+                            })
+                        }
                     }
                     if done {
                         let inv = self.invoice_mut(r.invoice)?;
@@ -1008,11 +1353,22 @@ impl Book {
                     let b = self.export_batch_mut(*batch)?;
                     match b.results.get_mut(id) {
                         Some(slot) if slot.is_open() => *slot = ExportResult::Withdrawn,
-                        _ => return Err(Error::Replay { seq: env.seq, reason: format!("invoice {id} cannot be withdrawn from batch {batch}") }),
+                        _ => {
+                            return Err(Error::Replay {
+                                seq: env.seq,
+                                reason: format!(
+                                    "invoice {id} cannot be withdrawn from batch {batch}"
+                                ),
+                            })
+                        }
                     }
                     let inv = self.invoice_mut(*id)?;
-                    if matches!(inv.status.accounting, Accounting::Batched | Accounting::Posted) {
-                        inv.status.accounting = transition(&inv.label(), inv.status.accounting, Accounting::Pending)?;
+                    if matches!(
+                        inv.status.accounting,
+                        Accounting::Batched | Accounting::Posted
+                    ) {
+                        inv.status.accounting =
+                            transition(&inv.label(), inv.status.accounting, Accounting::Pending)?;
                     }
                     inv.batch = None;
                     inv.revision += 1;
@@ -1021,16 +1377,25 @@ impl Book {
             }
             Event::ProcessBatchCreated { batch, invoices } => {
                 if *batch != self.next_batch_id() {
-                    return Err(Error::Replay { seq: env.seq, reason: format!("expected the next batch id to be {batch}") });
+                    return Err(Error::Replay {
+                        seq: env.seq,
+                        reason: format!("expected the next batch id to be {batch}"),
+                    });
                 }
                 let mut entries = Vec::with_capacity(invoices.len());
                 for id in invoices {
                     let inv = self.invoice_mut(*id)?;
                     let before = inv.status.accounting;
                     let revision_before = inv.revision;
-                    inv.status.accounting = transition(&inv.label(), before, Accounting::Processed)?;
+                    inv.status.accounting =
+                        transition(&inv.label(), before, Accounting::Processed)?;
                     inv.revision += 1;
-                    entries.push(ProcessedInvoice { invoice: *id, before, revision_before, revision_after: inv.revision });
+                    entries.push(ProcessedInvoice {
+                        invoice: *id,
+                        before,
+                        revision_before,
+                        revision_after: inv.revision,
+                    });
                 }
                 self.state.batches.push(Batch::Process(ProcessBatch {
                     id: *batch,
@@ -1043,13 +1408,21 @@ impl Book {
             Event::ProcessBatchUndone { batch } => {
                 let i = index(batch.0).ok_or(Error::UnknownBatch { id: *batch })?;
                 let Some(Batch::Process(p)) = self.state.batches.get(i) else {
-                    return Err(Error::UndoRefused { batch: *batch, reason: UndoRefusal::NotAProcessBatch });
+                    return Err(Error::UndoRefused {
+                        batch: *batch,
+                        reason: UndoRefusal::NotAProcessBatch,
+                    });
                 };
                 let entries = p.invoices.clone();
                 for e in &entries {
                     let inv = self.invoice(e.invoice)?;
                     if inv.revision != e.revision_after {
-                        return Err(Error::UndoRefused { batch: *batch, reason: UndoRefusal::InvoiceChanged { invoice: inv.label() } });
+                        return Err(Error::UndoRefused {
+                            batch: *batch,
+                            reason: UndoRefusal::InvoiceChanged {
+                                invoice: inv.label(),
+                            },
+                        });
                     }
                 }
                 for e in &entries {
@@ -1095,4 +1468,3 @@ impl Book {
         Ok(())
     }
 }
-

@@ -37,9 +37,14 @@ pub enum UndoRefusal {
 impl fmt::Display for UndoRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            UndoRefusal::NotLastBatch { last } => write!(f, "it is not the last process batch ({last} is)"),
+            UndoRefusal::NotLastBatch { last } => {
+                write!(f, "it is not the last process batch ({last} is)")
+            }
             UndoRefusal::InvoiceChanged { invoice } => {
-                write!(f, "invoice {invoice} changed since it was processed (un-process it on its own)")
+                write!(
+                    f,
+                    "invoice {invoice} changed since it was processed (un-process it on its own)"
+                )
             }
             UndoRefusal::AlreadyUndone => f.write_str("it was undone already"),
             UndoRefusal::NotAProcessBatch => f.write_str("it is not a process batch"),
@@ -232,7 +237,9 @@ pub enum Error {
         reason: &'static str,
     },
     /// A currency code the engine does not know.
-    #[error("unknown currency code '{code}' (ISO 4217 codes are three upper-case letters, e.g. EUR)")]
+    #[error(
+        "unknown currency code '{code}' (ISO 4217 codes are three upper-case letters, e.g. EUR)"
+    )]
     UnknownCurrency {
         /// The code.
         code: String,

@@ -14,7 +14,9 @@ use crate::money::{Currency, Money, RoundingPolicy, TaxRounding};
 use crate::status::Status;
 
 /// The book's internal id of an invoice. Drafts have an id long before they have a number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct InvoiceId(pub u64);
 
@@ -25,7 +27,9 @@ impl fmt::Display for InvoiceId {
 }
 
 /// The id of an export or process batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct BatchId(pub u64);
 
@@ -72,7 +76,9 @@ impl Kind {
 }
 
 /// Where an invoice came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// Generated from time entries (and the expenses of the period).
@@ -105,7 +111,11 @@ pub struct Customer {
 impl Customer {
     /// A customer with an id and a name; the other fields are empty.
     pub fn new(id: impl Into<String>, name: impl Into<String>) -> Customer {
-        Customer { id: id.into(), name: name.into(), ..Customer::default() }
+        Customer {
+            id: id.into(),
+            name: name.into(),
+            ..Customer::default()
+        }
     }
 }
 
@@ -137,7 +147,9 @@ impl fmt::Display for Period {
 }
 
 /// What a line bills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum LineKind {
     /// Work: hours or any service.
@@ -300,7 +312,9 @@ impl Line {
         let raw = self
             .quantity
             .checked_mul(self.unit_price)
-            .ok_or(Error::Overflow { context: "line quantity x unit price" })?;
+            .ok_or(Error::Overflow {
+                context: "line quantity x unit price",
+            })?;
         Ok(policy.mode.round_to(raw, currency))
     }
 }
@@ -363,7 +377,10 @@ pub struct Totals {
 impl Totals {
     /// The gross amount as money.
     pub fn gross_money(&self) -> Money {
-        Money { amount: self.gross, currency: self.currency }
+        Money {
+            amount: self.gross,
+            currency: self.currency,
+        }
     }
 }
 
@@ -512,9 +529,14 @@ impl Invoice {
             net = net.checked_add(line_net).ok_or(overflow("invoice net"))?;
             let key = (line.effective_tax_category(), line.tax_rate.normalize());
             let group = groups.entry(key).or_insert((Decimal::ZERO, Decimal::ZERO));
-            group.0 = group.0.checked_add(line_net).ok_or(overflow("tax group net"))?;
+            group.0 = group
+                .0
+                .checked_add(line_net)
+                .ok_or(overflow("tax group net"))?;
             if policy.tax == TaxRounding::PerLine {
-                let raw = line_net.checked_mul(line.tax_rate).ok_or(overflow("line tax"))?;
+                let raw = line_net
+                    .checked_mul(line.tax_rate)
+                    .ok_or(overflow("line tax"))?;
                 let tax = policy.mode.round_to(raw, currency);
                 group.1 = group.1.checked_add(tax).ok_or(overflow("tax group tax"))?;
             }
@@ -531,7 +553,12 @@ impl Invoice {
                 TaxRounding::PerLine => line_tax,
             };
             tax = tax.checked_add(group_tax).ok_or(overflow("invoice tax"))?;
-            tax_groups.push(TaxGroup { category, rate, taxable, tax: group_tax });
+            tax_groups.push(TaxGroup {
+                category,
+                rate,
+                taxable,
+                tax: group_tax,
+            });
         }
         let gross = net.checked_add(tax).ok_or(overflow("invoice gross"))?;
         let at_scale = |mut d: Decimal| {
@@ -551,7 +578,9 @@ impl Invoice {
     /// Sum of the payments received.
     pub fn paid(&self) -> Result<Decimal> {
         self.payments.iter().try_fold(Decimal::ZERO, |acc, p| {
-            acc.checked_add(p.amount).ok_or(Error::Overflow { context: "payments" })
+            acc.checked_add(p.amount).ok_or(Error::Overflow {
+                context: "payments",
+            })
         })
     }
 
@@ -583,10 +612,20 @@ impl Invoice {
     /// ```
     pub fn validate(&self) -> Vec<Violation> {
         let mut out = Vec::new();
-        let mut push = |code, path: String, message: String| out.push(Violation { code, path, message });
+        let mut push = |code, path: String, message: String| {
+            out.push(Violation {
+                code,
+                path,
+                message,
+            })
+        };
         if let Some(number) = &self.number {
             if number.trim().is_empty() {
-                push(ViolationCode::EmptyNumber, "number".into(), "the invoice number is empty".into());
+                push(
+                    ViolationCode::EmptyNumber,
+                    "number".into(),
+                    "the invoice number is empty".into(),
+                );
             } else if number.chars().count() > MAX_NUMBER_LEN {
                 push(
                     ViolationCode::NumberTooLong,
@@ -595,29 +634,55 @@ impl Invoice {
                 );
             }
             if number.chars().any(char::is_control) {
-                push(ViolationCode::ControlCharacter, "number".into(), "the invoice number contains a control character".into());
+                push(
+                    ViolationCode::ControlCharacter,
+                    "number".into(),
+                    "the invoice number contains a control character".into(),
+                );
             }
         }
         if self.customer.id.trim().is_empty() {
-            push(ViolationCode::MissingCustomerId, "customer.id".into(), "the customer has no id".into());
+            push(
+                ViolationCode::MissingCustomerId,
+                "customer.id".into(),
+                "the customer has no id".into(),
+            );
         }
         if self.customer.name.trim().is_empty() {
-            push(ViolationCode::MissingCustomerName, "customer.name".into(), "the customer has no name".into());
+            push(
+                ViolationCode::MissingCustomerName,
+                "customer.name".into(),
+                "the customer has no name".into(),
+            );
         }
         if let Some(email) = &self.customer.email {
-            let ok = email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace));
+            let ok = email.split_once('@').is_some_and(|(l, d)| {
+                !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace)
+            });
             if !ok {
-                push(ViolationCode::InvalidEmail, "customer.email".into(), format!("'{email}' is not an e-mail address"));
+                push(
+                    ViolationCode::InvalidEmail,
+                    "customer.email".into(),
+                    format!("'{email}' is not an e-mail address"),
+                );
             }
         }
         if let (Some(issue), Some(due)) = (self.issue_date, self.due_date) {
             if due < issue {
-                push(ViolationCode::DueBeforeIssue, "due_date".into(), format!("due date {due} is before issue date {issue}"));
+                push(
+                    ViolationCode::DueBeforeIssue,
+                    "due_date".into(),
+                    format!("due date {due} is before issue date {issue}"),
+                );
             }
         }
         if let Some(p) = self.billing_period {
             if p.end < p.start {
-                push(ViolationCode::PeriodEndsBeforeStart, "billing_period".into(), format!("billing period ends {} before it starts {}", p.end, p.start));
+                push(
+                    ViolationCode::PeriodEndsBeforeStart,
+                    "billing_period".into(),
+                    format!("billing period ends {} before it starts {}", p.end, p.start),
+                );
             }
         }
         match &self.kind {
@@ -626,23 +691,34 @@ impl Invoice {
                 "kind.corrects".into(),
                 "an adjustment must name the invoice it corrects".into(),
             ),
-            Kind::CreditNote { credits: Some(n) } | Kind::Adjustment { corrects: n } if Some(n) == self.number.as_ref() => push(
-                ViolationCode::SelfReference,
-                "kind".into(),
-                format!("{} refers to itself", self.label()),
-            ),
+            Kind::CreditNote { credits: Some(n) } | Kind::Adjustment { corrects: n }
+                if Some(n) == self.number.as_ref() =>
+            {
+                push(
+                    ViolationCode::SelfReference,
+                    "kind".into(),
+                    format!("{} refers to itself", self.label()),
+                )
+            }
             _ => {}
         }
         let credit = self.kind.is_credit();
         for (i, line) in self.lines.iter().enumerate() {
             if line.description.trim().is_empty() {
-                push(ViolationCode::EmptyDescription, format!("lines[{i}].description"), "the line has no description".into());
+                push(
+                    ViolationCode::EmptyDescription,
+                    format!("lines[{i}].description"),
+                    "the line has no description".into(),
+                );
             }
             if credit && line.quantity.is_sign_negative() && !line.quantity.is_zero() {
                 push(
                     ViolationCode::NegativeQuantity,
                     format!("lines[{i}].quantity"),
-                    format!("quantity {} is negative; credit notes carry positive amounts", line.quantity),
+                    format!(
+                        "quantity {} is negative; credit notes carry positive amounts",
+                        line.quantity
+                    ),
                 );
             }
             if line.kind == LineKind::Discount {
@@ -659,24 +735,39 @@ impl Invoice {
                 push(
                     ViolationCode::NegativeUnitPrice,
                     format!("lines[{i}].unit_price"),
-                    format!("unit price {} is negative; use a discount line or a credit note", line.unit_price),
+                    format!(
+                        "unit price {} is negative; use a discount line or a credit note",
+                        line.unit_price
+                    ),
                 );
             }
             if line.tax_rate.is_sign_negative() || line.tax_rate >= Decimal::ONE {
                 push(
                     ViolationCode::TaxRateOutOfRange,
                     format!("lines[{i}].tax_rate"),
-                    format!("tax rate {} is not a fraction from 0 up to (not including) 1", line.tax_rate),
+                    format!(
+                        "tax rate {} is not a fraction from 0 up to (not including) 1",
+                        line.tax_rate
+                    ),
                 );
-            } else if line.effective_tax_category().requires_zero_rate() != line.tax_rate.is_zero() {
+            } else if line.effective_tax_category().requires_zero_rate() != line.tax_rate.is_zero()
+            {
                 push(
                     ViolationCode::TaxCategoryMismatch,
                     format!("lines[{i}].tax_category"),
-                    format!("tax category {} does not go with rate {}", line.effective_tax_category().code(), line.tax_rate),
+                    format!(
+                        "tax category {} does not go with rate {}",
+                        line.effective_tax_category().code(),
+                        line.tax_rate
+                    ),
                 );
             }
             if line.net(self.currency, self.rounding).is_err() {
-                push(ViolationCode::AmountOverflow, format!("lines[{i}]"), "quantity x unit price is too large".into());
+                push(
+                    ViolationCode::AmountOverflow,
+                    format!("lines[{i}]"),
+                    "quantity x unit price is too large".into(),
+                );
             }
             if let (Some(d), Some(p)) = (line.service_date, self.billing_period) {
                 if !p.contains(d) {
@@ -692,10 +783,17 @@ impl Invoice {
             Ok(t) if credit && t.gross.is_sign_negative() && !t.gross.is_zero() => push(
                 ViolationCode::NegativeCreditNote,
                 "lines".into(),
-                format!("the credit note totals {}; credit notes carry positive amounts", t.gross),
+                format!(
+                    "the credit note totals {}; credit notes carry positive amounts",
+                    t.gross
+                ),
             ),
             Ok(_) => {}
-            Err(_) => push(ViolationCode::AmountOverflow, "lines".into(), "the invoice total is too large".into()),
+            Err(_) => push(
+                ViolationCode::AmountOverflow,
+                "lines".into(),
+                "the invoice total is too large".into(),
+            ),
         }
         out
     }
@@ -838,7 +936,9 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn inv(currency: Currency, lines: Vec<Line>) -> Invoice {
-        Invoice::builder(Customer::new("C1", "Ødegård AS"), currency).lines(lines).build()
+        Invoice::builder(Customer::new("C1", "Ødegård AS"), currency)
+            .lines(lines)
+            .build()
     }
 
     #[test]
@@ -874,12 +974,24 @@ mod tests {
 
     #[test]
     fn totals_at_exponents_zero_and_three() {
-        let jpy = inv(Currency::JPY, vec![Line::new("a", dec!(2.5), dec!(101)).tax_rate(dec!(0.10))]);
+        let jpy = inv(
+            Currency::JPY,
+            vec![Line::new("a", dec!(2.5), dec!(101)).tax_rate(dec!(0.10))],
+        );
         let t = jpy.totals().unwrap();
-        assert_eq!((t.net.to_string(), t.tax.to_string(), t.gross.to_string()), ("253".into(), "25".into(), "278".into()));
-        let kwd = inv(Currency::KWD, vec![Line::new("a", dec!(0.333), dec!(1.5)).tax_rate(dec!(0.05))]);
+        assert_eq!(
+            (t.net.to_string(), t.tax.to_string(), t.gross.to_string()),
+            ("253".into(), "25".into(), "278".into())
+        );
+        let kwd = inv(
+            Currency::KWD,
+            vec![Line::new("a", dec!(0.333), dec!(1.5)).tax_rate(dec!(0.05))],
+        );
         let t = kwd.totals().unwrap();
-        assert_eq!((t.net.to_string(), t.tax.to_string()), ("0.500".into(), "0.025".into()));
+        assert_eq!(
+            (t.net.to_string(), t.tax.to_string()),
+            ("0.500".into(), "0.025".into())
+        );
     }
 
     #[test]
@@ -889,7 +1001,10 @@ mod tests {
         assert_eq!(empty.export_skip_reason(), Some(NO_LINES_MESSAGE));
         let huge = inv(Currency::USD, vec![Line::new("a", Decimal::MAX, dec!(2))]);
         assert_eq!(huge.totals().unwrap_err().code(), "overflow");
-        assert!(huge.validate().iter().any(|v| v.code == ViolationCode::AmountOverflow && v.path == "lines[0]"));
+        assert!(huge
+            .validate()
+            .iter()
+            .any(|v| v.code == ViolationCode::AmountOverflow && v.path == "lines[0]"));
     }
 
     #[test]
@@ -900,7 +1015,9 @@ mod tests {
                 Line::new("x", dec!(-1), dec!(5)),
                 Line::new("disc", dec!(1), dec!(5)).kind(LineKind::Discount),
                 Line::new("y", dec!(1), dec!(5)).tax_rate(dec!(1.5)),
-                Line::new("z", dec!(1), dec!(5)).tax_rate(dec!(0)).tax_category(TaxCategory::Standard),
+                Line::new("z", dec!(1), dec!(5))
+                    .tax_rate(dec!(0))
+                    .tax_category(TaxCategory::Standard),
             ],
         );
         i.kind = Kind::CreditNote { credits: None };
@@ -908,7 +1025,11 @@ mod tests {
         i.customer.email = Some("nope".into());
         i.issue_date = NaiveDate::from_ymd_opt(2026, 3, 10);
         i.due_date = NaiveDate::from_ymd_opt(2026, 3, 1);
-        let codes: Vec<_> = i.validate().into_iter().map(|v| format!("{}@{}", v.code.as_str(), v.path)).collect();
+        let codes: Vec<_> = i
+            .validate()
+            .into_iter()
+            .map(|v| format!("{}@{}", v.code.as_str(), v.path))
+            .collect();
         assert_eq!(
             codes,
             [

@@ -209,8 +209,13 @@ impl Money {
         let amount = self
             .amount
             .checked_add(other.amount)
-            .ok_or(Error::Overflow { context: "money addition" })?;
-        Ok(Money { amount, currency: self.currency })
+            .ok_or(Error::Overflow {
+                context: "money addition",
+            })?;
+        Ok(Money {
+            amount,
+            currency: self.currency,
+        })
     }
 
     /// `self - other`, refusing other currencies and overflow.
@@ -219,8 +224,13 @@ impl Money {
         let amount = self
             .amount
             .checked_sub(other.amount)
-            .ok_or(Error::Overflow { context: "money subtraction" })?;
-        Ok(Money { amount, currency: self.currency })
+            .ok_or(Error::Overflow {
+                context: "money subtraction",
+            })?;
+        Ok(Money {
+            amount,
+            currency: self.currency,
+        })
     }
 
     /// True when the amount is zero.
@@ -232,7 +242,10 @@ impl Money {
         if self.currency == other.currency {
             Ok(())
         } else {
-            Err(Error::CurrencyMismatch { left: self.currency, right: other.currency })
+            Err(Error::CurrencyMismatch {
+                left: self.currency,
+                right: other.currency,
+            })
         }
     }
 }
@@ -255,14 +268,19 @@ impl fmt::Display for Money {
 /// assert!(parse_decimal("0.1000000000000000000000000000001").is_err());
 /// ```
 pub fn parse_decimal(s: &str) -> Result<Decimal> {
-    let invalid = |reason: &'static str| Error::InvalidDecimal { input: s.to_string(), reason };
+    let invalid = |reason: &'static str| Error::InvalidDecimal {
+        input: s.to_string(),
+        reason,
+    };
     let digits = s.strip_prefix('-').unwrap_or(s);
     let (int, frac) = match digits.split_once('.') {
         Some((i, f)) => (i, Some(f)),
         None => (digits, None),
     };
     if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid("expected digits with an optional leading '-' and one '.'"));
+        return Err(invalid(
+            "expected digits with an optional leading '-' and one '.'",
+        ));
     }
     if let Some(f) = frac {
         if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
@@ -280,17 +298,46 @@ mod tests {
     #[test]
     fn exponents_of_the_required_currencies() {
         let table = [
-            ("USD", 2), ("EUR", 2), ("GBP", 2), ("CHF", 2), ("CAD", 2), ("AUD", 2), ("NZD", 2),
-            ("JPY", 0), ("KRW", 0), ("SEK", 2), ("NOK", 2), ("DKK", 2), ("PLN", 2), ("CZK", 2),
-            ("HUF", 2), ("MXN", 2), ("BRL", 2), ("INR", 2), ("CNY", 2), ("ZAR", 2), ("SGD", 2),
-            ("HKD", 2), ("KWD", 3), ("BHD", 3), ("JOD", 3), ("OMR", 3), ("TND", 3),
+            ("USD", 2),
+            ("EUR", 2),
+            ("GBP", 2),
+            ("CHF", 2),
+            ("CAD", 2),
+            ("AUD", 2),
+            ("NZD", 2),
+            ("JPY", 0),
+            ("KRW", 0),
+            ("SEK", 2),
+            ("NOK", 2),
+            ("DKK", 2),
+            ("PLN", 2),
+            ("CZK", 2),
+            ("HUF", 2),
+            ("MXN", 2),
+            ("BRL", 2),
+            ("INR", 2),
+            ("CNY", 2),
+            ("ZAR", 2),
+            ("SGD", 2),
+            ("HKD", 2),
+            ("KWD", 3),
+            ("BHD", 3),
+            ("JOD", 3),
+            ("OMR", 3),
+            ("TND", 3),
         ];
         for (code, exp) in table {
             let c: Currency = code.parse().unwrap();
             assert_eq!(c.exponent(), exp, "{code}");
             assert_eq!(c.code(), code);
         }
-        assert_eq!(Currency::ALL.len(), Currency::ALL.iter().collect::<std::collections::BTreeSet<_>>().len());
+        assert_eq!(
+            Currency::ALL.len(),
+            Currency::ALL
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        );
     }
 
     #[test]
@@ -302,12 +349,38 @@ mod tests {
 
     #[test]
     fn rounding_never_gives_negative_zero_and_keeps_scale() {
-        assert_eq!(Rounding::HalfAwayFromZero.round(dec!(-0.001), 2).to_string(), "0.00");
-        assert_eq!(Rounding::HalfEven.round(dec!(-0.005), 2).to_string(), "0.00");
-        assert_eq!(Rounding::HalfAwayFromZero.round(dec!(1.5), 2).to_string(), "1.50");
-        assert_eq!(Rounding::HalfAwayFromZero.round_to(dec!(2.5), Currency::JPY).to_string(), "3");
-        assert_eq!(Rounding::HalfEven.round_to(dec!(2.5), Currency::JPY).to_string(), "2");
-        assert_eq!(Rounding::HalfAwayFromZero.round_to(dec!(1.0005), Currency::KWD).to_string(), "1.001");
+        assert_eq!(
+            Rounding::HalfAwayFromZero
+                .round(dec!(-0.001), 2)
+                .to_string(),
+            "0.00"
+        );
+        assert_eq!(
+            Rounding::HalfEven.round(dec!(-0.005), 2).to_string(),
+            "0.00"
+        );
+        assert_eq!(
+            Rounding::HalfAwayFromZero.round(dec!(1.5), 2).to_string(),
+            "1.50"
+        );
+        assert_eq!(
+            Rounding::HalfAwayFromZero
+                .round_to(dec!(2.5), Currency::JPY)
+                .to_string(),
+            "3"
+        );
+        assert_eq!(
+            Rounding::HalfEven
+                .round_to(dec!(2.5), Currency::JPY)
+                .to_string(),
+            "2"
+        );
+        assert_eq!(
+            Rounding::HalfAwayFromZero
+                .round_to(dec!(1.0005), Currency::KWD)
+                .to_string(),
+            "1.001"
+        );
     }
 
     #[test]
@@ -320,18 +393,30 @@ mod tests {
         assert!(parse_decimal(" 5").is_err());
         assert!(parse_decimal("NaN").is_err());
         assert_eq!(parse_decimal("-12.340").unwrap(), dec!(-12.340));
-        assert_eq!(parse_decimal("79228162514264337593543950335").unwrap(), Decimal::MAX);
+        assert_eq!(
+            parse_decimal("79228162514264337593543950335").unwrap(),
+            Decimal::MAX
+        );
         assert!(parse_decimal("79228162514264337593543950336").is_err());
     }
 
     #[test]
     fn money_arithmetic_is_checked() {
-        let max = Money { amount: Decimal::MAX, currency: Currency::JPY };
+        let max = Money {
+            amount: Decimal::MAX,
+            currency: Currency::JPY,
+        };
         let one = Money::parse("1", Currency::JPY).unwrap();
         assert_eq!(max.checked_add(one).unwrap_err().code(), "overflow");
         let err = one.checked_sub(Money::zero(Currency::EUR)).unwrap_err();
         assert_eq!(err.code(), "currency_mismatch");
-        assert_eq!(Money::parse("3", Currency::KWD).unwrap().amount.to_string(), "3.000");
-        assert_eq!(Money::parse("0.5", Currency::JPY).unwrap_err().code(), "too_many_decimals");
+        assert_eq!(
+            Money::parse("3", Currency::KWD).unwrap().amount.to_string(),
+            "3.000"
+        );
+        assert_eq!(
+            Money::parse("0.5", Currency::JPY).unwrap_err().code(),
+            "too_many_decimals"
+        );
     }
 }

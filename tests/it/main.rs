@@ -1,1 +1,7 @@
+//! Integration tests of invoice-engine: one binary, one module per area.
 
+mod backlog;
+mod common;
+mod journal;
+mod lifecycle;
+mod refusals;
