@@ -20,10 +20,7 @@ fn drafts(n: usize) -> Vec<Invoice> {
     (0..n)
         .map(|i| {
             let mut b = Invoice::builder(
-                Customer::new(
-                    format!("C{:05}", i % 2000),
-                    format!("Customer {}", i % 2000),
-                ),
+                Customer::new(format!("C{:05}", i % 2000), format!("Customer {}", i % 2000)),
                 Currency::EUR,
             )
             .project(format!("PRJ-{:04}", i % 300))
@@ -45,11 +42,7 @@ fn drafts(n: usize) -> Vec<Invoice> {
 }
 
 fn new_book() -> Book {
-    let clock = ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0)
-            .single()
-            .unwrap_or_default(),
-    );
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).single().unwrap_or_default());
     Book::with_clock(Settings::default(), Arc::new(clock))
 }
 
@@ -58,12 +51,7 @@ fn cycle(book: &mut Book, drafts: Vec<Invoice>) -> Result<BatchId> {
     let admin = Actor::new("ana", Role::Administrator);
     let n = drafts.len();
     let ids = book.create_invoices(&admin, drafts)?;
-    book.apply(
-        &admin,
-        Command::Issue {
-            invoices: ids.clone(),
-        },
-    )?;
+    book.apply(&admin, Command::Issue { invoices: ids.clone() })?;
     let batch = book.create_export_batch(&admin, ids.clone(), Target::new("csv", "Demo"), None)?;
     book.apply(&admin, Command::Post { batch })?;
     let results = ids.iter().map(|i| (*i, Outcome::Exported)).collect();
@@ -77,22 +65,17 @@ fn bench_cycle(c: &mut Criterion) {
     group.sample_size(10);
     for n in [1usize, 100, 10_000, 100_000] {
         let template = drafts(n);
-        group.bench_with_input(
-            BenchmarkId::new("create_issue_batch_post_export_process_undo", n),
-            &n,
-            |b, _| {
-                b.iter_batched(
-                    || (new_book(), template.clone()),
-                    |(mut book, drafts)| {
-                        let processed = cycle(&mut book, drafts).expect("the cycle runs");
-                        book.apply(&admin, Command::UndoProcess { batch: processed })
-                            .expect("the undo runs");
-                        black_box(book)
-                    },
-                    BatchSize::PerIteration,
-                )
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("create_issue_batch_post_export_process_undo", n), &n, |b, _| {
+            b.iter_batched(
+                || (new_book(), template.clone()),
+                |(mut book, drafts)| {
+                    let processed = cycle(&mut book, drafts).expect("the cycle runs");
+                    book.apply(&admin, Command::UndoProcess { batch: processed }).expect("the undo runs");
+                    black_box(book)
+                },
+                BatchSize::PerIteration,
+            )
+        });
     }
     let n = 100_000;
     let template = drafts(n);
@@ -104,8 +87,7 @@ fn bench_cycle(c: &mut Criterion) {
                 (book, processed)
             },
             |(mut book, processed)| {
-                book.apply(&admin, Command::UndoProcess { batch: processed })
-                    .expect("the undo runs");
+                book.apply(&admin, Command::UndoProcess { batch: processed }).expect("the undo runs");
                 black_box(book)
             },
             BatchSize::PerIteration,

@@ -57,11 +57,8 @@ fn day(m: u32, d: u32) -> NaiveDate {
 }
 
 fn run(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0)
-            .single()
-            .ok_or("bad start time")?,
-    ));
+    let clock =
+        Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).single().ok_or("bad start time")?));
     let mut book = Book::with_clock(Settings::default(), clock.clone());
     let admin = Actor::new("ana.admin", Role::Administrator);
     let finance = Actor::new("fred.finance", Role::Finance);
@@ -96,18 +93,14 @@ fn run(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
                     .tax_rate(dec!(0.07))
                     .kind(LineKind::Expense)
                     .gl_account("8300"),
-                Line::new("Loyalty discount", dec!(1), dec!(-150.00))
-                    .tax_rate(dec!(0.19))
-                    .kind(LineKind::Discount),
+                Line::new("Loyalty discount", dec!(1), dec!(-150.00)).tax_rate(dec!(0.19)).kind(LineKind::Discount),
             ],
         ),
         invoice(
             customer("C002", "Søren Ødegård AS", "Norway"),
             Currency::NOK,
             "PRJ-0007 Website relaunch",
-            vec![Line::new("Design review", dec!(12), dec!(1450.00))
-                .tax_rate(dec!(0.25))
-                .item("DES")],
+            vec![Line::new("Design review", dec!(12), dec!(1450.00)).tax_rate(dec!(0.25)).item("DES")],
         ),
         invoice(
             customer("C003", "株式会社日本テック", "日本"),
@@ -115,26 +108,11 @@ fn run(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
             "PRJ-0123 Ñandú app",
             vec![Line::new("Development (hours)", dec!(20.25), dec!(9800)).tax_rate(dec!(0.10))],
         ),
-        invoice(
-            customer("C004", "Łukasz Wróbel", "Poland"),
-            Currency::PLN,
-            "PRJ-0200 Migration, phase 2",
-            vec![],
-        ),
+        invoice(customer("C004", "Łukasz Wróbel", "Poland"), Currency::PLN, "PRJ-0200 Migration, phase 2", vec![]),
     ];
     let ids = book.create_invoices(&finance, drafts)?;
-    book.apply(
-        &finance,
-        Command::Issue {
-            invoices: ids.clone(),
-        },
-    )?;
-    book.apply(
-        &finance,
-        Command::MarkSent {
-            invoices: ids.clone(),
-        },
-    )?;
+    book.apply(&finance, Command::Issue { invoices: ids.clone() })?;
+    book.apply(&finance, Command::MarkSent { invoices: ids.clone() })?;
     print_backlog(&book)?;
 
     // Export batch: post, one failure, re-run only the failure.
@@ -142,27 +120,14 @@ fn run(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let batch = book.create_export_batch(&finance, ids.clone(), target.clone(), None)?;
     book.apply(&admin, Command::Post { batch })?;
     let work: Vec<InvoiceId> = book.export_work(batch)?.iter().map(|i| i.id).collect();
-    let mut results: Vec<(InvoiceId, Outcome)> =
-        work.iter().map(|i| (*i, Outcome::Exported)).collect();
+    let mut results: Vec<(InvoiceId, Outcome)> = work.iter().map(|i| (*i, Outcome::Exported)).collect();
     if let Some(last) = results.last_mut() {
-        last.1 = Outcome::Failed {
-            message: "customer: no customer mapping for C003".into(),
-        };
+        last.1 = Outcome::Failed { message: "customer: no customer mapping for C003".into() };
     }
     book.apply(&admin, Command::RecordExportResults { batch, results })?;
     print_batch(&book, batch, "first run")?;
-    let rerun: Vec<(InvoiceId, Outcome)> = book
-        .export_work(batch)?
-        .iter()
-        .map(|i| (i.id, Outcome::Exported))
-        .collect();
-    book.apply(
-        &admin,
-        Command::RecordExportResults {
-            batch,
-            results: rerun,
-        },
-    )?;
+    let rerun: Vec<(InvoiceId, Outcome)> = book.export_work(batch)?.iter().map(|i| (i.id, Outcome::Exported)).collect();
+    book.apply(&admin, Command::RecordExportResults { batch, results: rerun })?;
     print_batch(&book, batch, "re-run of the failures")?;
 
     // Process with the expected count, undo, process again.
@@ -170,10 +135,7 @@ fn run(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let exported: Vec<InvoiceId> = ids
         .iter()
         .copied()
-        .filter(|i| {
-            book.invoice(*i)
-                .is_ok_and(|inv| inv.status.accounting == Accounting::Exported)
-        })
+        .filter(|i| book.invoice(*i).is_ok_and(|inv| inv.status.accounting == Accounting::Exported))
         .collect();
     let n = exported.len();
     let processed = book.process(&admin, exported.clone(), n)?;
@@ -192,73 +154,34 @@ fn run(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let credit = book.create_credit_note(
         &finance,
         ids[1],
-        Some(vec![
-            Line::new("Goodwill", dec!(1), dec!(1450.00)).tax_rate(dec!(0.25))
-        ]),
+        Some(vec![Line::new("Goodwill", dec!(1), dec!(1450.00)).tax_rate(dec!(0.25))]),
     )?;
-    book.apply(
-        &finance,
-        Command::Issue {
-            invoices: vec![adjustment, credit],
-        },
-    )?;
+    book.apply(&finance, Command::Issue { invoices: vec![adjustment, credit] })?;
     let gross = book.invoice(ids[1])?.totals()?.gross;
-    let payment = PaymentRecord {
-        date: day(12, 1),
-        amount: gross,
-        reference: Some("SEPA 2026-12-01".into()),
-    };
-    book.apply(
-        &finance,
-        Command::RecordPayment {
-            invoice: ids[1],
-            payment,
-        },
-    )?;
-    book.apply(
-        &admin,
-        Command::RecordReference {
-            invoice: ids[0],
-            reference: "QB-TXN-1042".into(),
-        },
-    )?;
+    let payment = PaymentRecord { date: day(12, 1), amount: gross, reference: Some("SEPA 2026-12-01".into()) };
+    book.apply(&finance, Command::RecordPayment { invoice: ids[1], payment })?;
+    book.apply(&admin, Command::RecordReference { invoice: ids[0], reference: "QB-TXN-1042".into() })?;
 
     println!("== Project report");
-    println!(
-        "{:<30} {:>4} {:>14} {:>14} {:>14}",
-        "project", "cur", "billed", "processed", "paid"
-    );
+    println!("{:<30} {:>4} {:>14} {:>14} {:>14}", "project", "cur", "billed", "processed", "paid");
     for r in book.project_report()? {
-        println!(
-            "{:<30} {:>4} {:>14} {:>14} {:>14}",
-            r.project, r.currency, r.billed, r.processed, r.paid
-        );
+        println!("{:<30} {:>4} {:>14} {:>14} {:>14}", r.project, r.currency, r.billed, r.processed, r.paid);
     }
 
     fs::create_dir_all(out)?;
     let mut journal = Vec::new();
     book.write_journal(&mut journal)?;
     write_atomic(&out.join("journal.jsonl"), &journal)?;
-    write_atomic(
-        &out.join("book.json"),
-        serde_json::to_string_pretty(&book)?.as_bytes(),
-    )?;
+    write_atomic(&out.join("book.json"), serde_json::to_string_pretty(&book)?.as_bytes())?;
     let replayed = Book::replay(Book::read_journal(journal.as_slice())?)?;
-    println!(
-        "\njournal: {} events; replay gives the same book: {}",
-        book.journal().len(),
-        replayed == book
-    );
+    println!("\njournal: {} events; replay gives the same book: {}", book.journal().len(), replayed == book);
     println!("wrote {}", out.join("journal.jsonl").display());
     println!("wrote {}", out.join("book.json").display());
     Ok(())
 }
 
 fn print_backlog(book: &Book) -> Result<(), Error> {
-    println!(
-        "{:<12} {:<28} {:>4} {:>12} {:>12} {:>12}  status",
-        "number", "customer", "cur", "net", "tax", "gross"
-    );
+    println!("{:<12} {:<28} {:>4} {:>12} {:>12} {:>12}  status", "number", "customer", "cur", "net", "tax", "gross");
     for row in book.backlog(&BacklogQuery::default().sort_by(Column::Number, Order::Ascending))? {
         let i = row.invoice;
         let t = &row.totals;
@@ -278,10 +201,7 @@ fn print_backlog(book: &Book) -> Result<(), Error> {
     println!("\n== Totals per currency");
     for g in book.backlog_groups(&BacklogQuery::default(), GroupBy::BillingPeriod)? {
         for (currency, s) in &g.totals {
-            println!(
-                "{}  {currency}: {} invoices, gross {}",
-                g.key, s.count, s.gross
-            );
+            println!("{}  {currency}: {} invoices, gross {}", g.key, s.count, s.gross);
         }
     }
     println!();
@@ -290,11 +210,7 @@ fn print_backlog(book: &Book) -> Result<(), Error> {
 
 fn print_batch(book: &Book, batch: BatchId, title: &str) -> Result<(), Error> {
     let b = book.export_batch(batch)?;
-    println!(
-        "== Batch {batch} to {} ({title}): {}",
-        b.target,
-        b.state_name()
-    );
+    println!("== Batch {batch} to {} ({title}): {}", b.target, b.state_name());
     for id in &b.invoices {
         let label = book.invoice(*id)?.label();
         let detail = match &b.results[id] {

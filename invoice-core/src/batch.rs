@@ -22,10 +22,7 @@ pub struct Target {
 impl Target {
     /// A target.
     pub fn new(format: impl Into<String>, company: impl Into<String>) -> Target {
-        Target {
-            format: format.into(),
-            company: company.into(),
-        }
+        Target { format: format.into(), company: company.into() }
     }
 }
 
@@ -82,10 +79,7 @@ pub enum ExportResult {
 impl ExportResult {
     /// True while the invoice still needs an attempt (not yet started, or failed).
     pub fn is_open(&self) -> bool {
-        matches!(
-            self,
-            ExportResult::NotYetStarted | ExportResult::Failed { .. }
-        )
+        matches!(self, ExportResult::NotYetStarted | ExportResult::Failed { .. })
     }
 
     /// Stable name: `not_yet_started`, `exported`, `skipped`, `failed`, `withdrawn`.
@@ -140,9 +134,7 @@ pub struct ExportBatch {
 impl ExportBatch {
     /// True once any invoice of the batch has a result (exported, skipped or failed).
     pub fn export_started(&self) -> bool {
-        self.results
-            .values()
-            .any(|r| !matches!(r, ExportResult::NotYetStarted | ExportResult::Withdrawn))
+        self.results.values().any(|r| !matches!(r, ExportResult::NotYetStarted | ExportResult::Withdrawn))
     }
 
     /// Stable name of the state, as errors report it.
@@ -243,7 +235,8 @@ pub struct LedgerEntry {
 #[serde(from = "Vec<LedgerEntry>", into = "Vec<LedgerEntry>")]
 pub struct Ledger {
     entries: Vec<LedgerEntry>,
-    index: HashMap<(InvoiceId, Target), Vec<usize>>,
+    /// target -> invoice -> positions in `entries`
+    index: HashMap<Target, HashMap<InvoiceId, Vec<usize>>>,
 }
 
 impl PartialEq for Ledger {
@@ -277,16 +270,8 @@ impl Ledger {
     }
 
     /// The exports of `invoice` to `target`, oldest first.
-    pub fn exports(
-        &self,
-        invoice: InvoiceId,
-        target: &Target,
-    ) -> impl Iterator<Item = &LedgerEntry> {
-        self.index
-            .get(&(invoice, target.clone()))
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.entries[i])
+    pub fn exports(&self, invoice: InvoiceId, target: &Target) -> impl Iterator<Item = &LedgerEntry> {
+        self.index.get(target).and_then(|m| m.get(&invoice)).into_iter().flatten().map(|&i| &self.entries[i])
     }
 
     /// The latest export of `invoice` to `target`.
@@ -295,10 +280,13 @@ impl Ledger {
     }
 
     pub(crate) fn push(&mut self, entry: LedgerEntry) {
-        self.index
-            .entry((entry.invoice, entry.target.clone()))
-            .or_default()
-            .push(self.entries.len());
+        let at = self.entries.len();
+        match self.index.get_mut(&entry.target) {
+            Some(m) => m.entry(entry.invoice).or_default().push(at),
+            None => {
+                self.index.entry(entry.target.clone()).or_default().insert(entry.invoice, vec![at]);
+            }
+        }
         self.entries.push(entry);
     }
 }

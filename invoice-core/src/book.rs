@@ -11,8 +11,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{
-    Batch, BatchState, ExportBatch, ExportResult, Ledger, LedgerEntry, Outcome, ProcessBatch,
-    ProcessedInvoice, Target,
+    Batch, BatchState, ExportBatch, ExportResult, Ledger, LedgerEntry, Outcome, ProcessBatch, ProcessedInvoice, Target,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::command::{Change, Command, Envelope, Event, Issued, RecordedResult};
@@ -37,11 +36,7 @@ pub struct Series {
 impl Series {
     /// A series starting at 1.
     pub fn new(prefix: impl Into<String>, width: usize) -> Series {
-        Series {
-            prefix: prefix.into(),
-            width,
-            next: 1,
-        }
+        Series { prefix: prefix.into(), width, next: 1 }
     }
 
     /// The number the series hands out next.
@@ -75,11 +70,7 @@ impl Default for Settings {
             series.insert(name.to_string(), Series::new(prefix, 6));
             by_kind.insert(kind.to_string(), name.to_string());
         }
-        Settings {
-            policy: Policy::default(),
-            series,
-            series_by_kind: by_kind,
-        }
+        Settings { policy: Policy::default(), series, series_by_kind: by_kind }
     }
 }
 
@@ -201,25 +192,15 @@ impl Book {
             seq: 1,
             at: book.clock.now(),
             actor: system_actor(),
-            event: Event::BookOpened {
-                settings: Box::new(settings),
-            },
+            event: Event::BookOpened { settings: Box::new(settings) },
         };
         book.state.journal.push(opened);
         book
     }
 
     fn from_state(state: State, clock: Arc<dyn Clock>) -> Book {
-        let numbers = state
-            .invoices
-            .iter()
-            .filter_map(|i| Some((i.number.clone()?, i.id)))
-            .collect();
-        Book {
-            state,
-            clock,
-            numbers,
-        }
+        let numbers = state.invoices.iter().filter_map(|i| Some((i.number.clone()?, i.id))).collect();
+        Book { state, clock, numbers }
     }
 
     /// Replace the clock (after loading a snapshot, for instance).
@@ -230,15 +211,9 @@ impl Book {
     /// Rebuild a book from its journal, on the system clock.
     pub fn replay(journal: impl IntoIterator<Item = Envelope>) -> Result<Book> {
         let mut journal = journal.into_iter();
-        let first = journal.next().ok_or(Error::Replay {
-            seq: 0,
-            reason: "the journal is empty".into(),
-        })?;
+        let first = journal.next().ok_or(Error::Replay { seq: 0, reason: "the journal is empty".into() })?;
         let Event::BookOpened { settings } = &first.event else {
-            return Err(Error::Replay {
-                seq: first.seq,
-                reason: "the first event must be book_opened".into(),
-            });
+            return Err(Error::Replay { seq: first.seq, reason: "the first event must be book_opened".into() });
         };
         let mut book = Book::from_state(
             State {
@@ -252,30 +227,18 @@ impl Book {
             Arc::new(SystemClock),
         );
         if first.seq != 1 {
-            return Err(Error::Replay {
-                seq: first.seq,
-                reason: "the journal must start at sequence 1".into(),
-            });
+            return Err(Error::Replay { seq: first.seq, reason: "the journal must start at sequence 1".into() });
         }
         book.state.journal.push(first);
         for env in journal {
             let expected = book.state.journal.len() as u64 + 1;
             if env.seq != expected {
-                return Err(Error::Replay {
-                    seq: env.seq,
-                    reason: format!("expected sequence {expected}"),
-                });
+                return Err(Error::Replay { seq: env.seq, reason: format!("expected sequence {expected}") });
             }
             if matches!(env.event, Event::BookOpened { .. }) {
-                return Err(Error::Replay {
-                    seq: env.seq,
-                    reason: "book_opened may only come first".into(),
-                });
+                return Err(Error::Replay { seq: env.seq, reason: "book_opened may only come first".into() });
             }
-            book.mutate(&env).map_err(|e| Error::Replay {
-                seq: env.seq,
-                reason: e.to_string(),
-            })?;
+            book.mutate(&env).map_err(|e| Error::Replay { seq: env.seq, reason: e.to_string() })?;
             book.state.journal.push(env);
         }
         Ok(book)
@@ -298,10 +261,7 @@ impl Book {
             if line.trim().is_empty() {
                 continue;
             }
-            out.push(serde_json::from_str(&line).map_err(|source| Error::Json {
-                line: i + 1,
-                source,
-            })?);
+            out.push(serde_json::from_str(&line).map_err(|source| Error::Json { line: i + 1, source })?);
         }
         Ok(out)
     }
@@ -318,16 +278,12 @@ impl Book {
 
     /// One invoice.
     pub fn invoice(&self, id: InvoiceId) -> Result<&Invoice> {
-        index(id.0)
-            .and_then(|i| self.state.invoices.get(i))
-            .ok_or_else(|| Error::UnknownInvoice { id: id.to_string() })
+        index(id.0).and_then(|i| self.state.invoices.get(i)).ok_or_else(|| Error::UnknownInvoice { id: id.to_string() })
     }
 
     /// The invoice with this number.
     pub fn invoice_by_number(&self, number: &str) -> Option<&Invoice> {
-        self.numbers
-            .get(number)
-            .and_then(|id| self.invoice(*id).ok())
+        self.numbers.get(number).and_then(|id| self.invoice(*id).ok())
     }
 
     /// Every batch, in id order.
@@ -337,20 +293,14 @@ impl Book {
 
     /// One batch.
     pub fn batch(&self, id: BatchId) -> Result<&Batch> {
-        index(id.0)
-            .and_then(|i| self.state.batches.get(i))
-            .ok_or(Error::UnknownBatch { id })
+        index(id.0).and_then(|i| self.state.batches.get(i)).ok_or(Error::UnknownBatch { id })
     }
 
     /// One export batch.
     pub fn export_batch(&self, id: BatchId) -> Result<&ExportBatch> {
         match self.batch(id)? {
             Batch::Export(b) => Ok(b),
-            Batch::Process(_) => Err(Error::BatchState {
-                batch: id,
-                state: "a process batch",
-                action: "export it",
-            }),
+            Batch::Process(_) => Err(Error::BatchState { batch: id, state: "a process batch", action: "export it" }),
         }
     }
 
@@ -399,21 +349,12 @@ impl Book {
     /// Create one draft and return its id.
     pub fn create_invoice(&mut self, actor: &Actor, invoice: Invoice) -> Result<InvoiceId> {
         let first = self.next_invoice_id();
-        self.apply(
-            actor,
-            Command::CreateInvoices {
-                invoices: vec![invoice],
-            },
-        )?;
+        self.apply(actor, Command::CreateInvoices { invoices: vec![invoice] })?;
         Ok(first)
     }
 
     /// Create drafts and return their ids.
-    pub fn create_invoices(
-        &mut self,
-        actor: &Actor,
-        invoices: Vec<Invoice>,
-    ) -> Result<Vec<InvoiceId>> {
+    pub fn create_invoices(&mut self, actor: &Actor, invoices: Vec<Invoice>) -> Result<Vec<InvoiceId>> {
         let first = self.next_invoice_id().0;
         let n = invoices.len() as u64;
         self.apply(actor, Command::CreateInvoices { invoices })?;
@@ -422,12 +363,7 @@ impl Book {
 
     /// Issue one draft and return its number.
     pub fn issue(&mut self, actor: &Actor, invoice: InvoiceId) -> Result<String> {
-        self.apply(
-            actor,
-            Command::Issue {
-                invoices: vec![invoice],
-            },
-        )?;
+        self.apply(actor, Command::Issue { invoices: vec![invoice] })?;
         Ok(self.invoice(invoice)?.label())
     }
 
@@ -440,24 +376,12 @@ impl Book {
         force: Option<String>,
     ) -> Result<BatchId> {
         let id = self.next_batch_id();
-        self.apply(
-            actor,
-            Command::CreateExportBatch {
-                invoices,
-                target,
-                force,
-            },
-        )?;
+        self.apply(actor, Command::CreateExportBatch { invoices, target, force })?;
         Ok(id)
     }
 
     /// Process a selection and return the process batch's id.
-    pub fn process(
-        &mut self,
-        actor: &Actor,
-        invoices: Vec<InvoiceId>,
-        expected: usize,
-    ) -> Result<BatchId> {
+    pub fn process(&mut self, actor: &Actor, invoices: Vec<InvoiceId>, expected: usize) -> Result<BatchId> {
         let id = self.next_batch_id();
         self.apply(actor, Command::Process { invoices, expected })?;
         Ok(id)
@@ -476,12 +400,7 @@ impl Book {
     }
 
     /// Create an adjustment invoice for an exported invoice and return its id.
-    pub fn create_adjustment(
-        &mut self,
-        actor: &Actor,
-        corrects: InvoiceId,
-        lines: Vec<Line>,
-    ) -> Result<InvoiceId> {
+    pub fn create_adjustment(&mut self, actor: &Actor, corrects: InvoiceId, lines: Vec<Line>) -> Result<InvoiceId> {
         let id = self.next_invoice_id();
         self.apply(actor, Command::CreateAdjustment { corrects, lines })?;
         Ok(id)
@@ -503,12 +422,7 @@ impl Book {
         let at = self.clock.now();
         let start = self.state.journal.len();
         for event in events {
-            let env = Envelope {
-                seq: self.state.journal.len() as u64 + 1,
-                at,
-                actor: actor.clone(),
-                event,
-            };
+            let env = Envelope { seq: self.state.journal.len() as u64 + 1, at, actor: actor.clone(), event };
             self.mutate(&env)?;
             self.state.journal.push(env);
         }
@@ -526,17 +440,9 @@ impl Book {
             Command::Void { invoice, reason } => {
                 let inv = self.invoice(invoice)?;
                 let label = inv.label();
-                let refuse = |reason: String| {
-                    Err(Error::NotAllowed {
-                        invoice: label.clone(),
-                        action: "void",
-                        reason,
-                    })
-                };
+                let refuse = |reason: String| Err(Error::NotAllowed { invoice: label.clone(), action: "void", reason });
                 if inv.status.accounting.is_exported() {
-                    return refuse(
-                        "it was exported; correct it with a credit note or an adjustment".into(),
-                    );
+                    return refuse("it was exported; correct it with a credit note or an adjustment".into());
                 }
                 if let Some(b) = inv.batch {
                     return refuse(format!("it is in export batch {b}; withdraw it first"));
@@ -547,20 +453,13 @@ impl Book {
                 transition(&label, inv.status.document, Document::Void)?;
                 Ok(vec![Event::InvoiceVoided { invoice, reason }])
             }
-            Command::MarkReadyToSend { invoices } => {
-                self.decide_delivery(invoices, Delivery::ReadyToSend)
-            }
+            Command::MarkReadyToSend { invoices } => self.decide_delivery(invoices, Delivery::ReadyToSend),
             Command::MarkSent { invoices } => self.decide_delivery(invoices, Delivery::Sent),
             Command::RecordPayment { invoice, payment } => {
                 let inv = self.issued(invoice, "record a payment")?;
                 let amount = Money::new(payment.amount, inv.currency)?;
                 let outstanding =
-                    inv.totals()?
-                        .gross
-                        .checked_sub(inv.paid()?)
-                        .ok_or(Error::Overflow {
-                            context: "outstanding",
-                        })?;
+                    inv.totals()?.gross.checked_sub(inv.paid()?).ok_or(Error::Overflow { context: "outstanding" })?;
                 if amount.amount <= Decimal::ZERO {
                     return Err(Error::NotAllowed {
                         invoice: inv.label(),
@@ -575,18 +474,11 @@ impl Book {
                         amount: amount.amount.to_string(),
                     });
                 }
-                let to = if amount.amount == outstanding {
-                    PaymentStatus::Paid
-                } else {
-                    PaymentStatus::PartiallyPaid
-                };
+                let to = if amount.amount == outstanding { PaymentStatus::Paid } else { PaymentStatus::PartiallyPaid };
                 transition(&inv.label(), inv.status.payment, to)?;
                 Ok(vec![Event::PaymentRecorded {
                     invoice,
-                    payment: PaymentRecord {
-                        amount: amount.amount,
-                        ..payment
-                    },
+                    payment: PaymentRecord { amount: amount.amount, ..payment },
                 }])
             }
             Command::CreateCreditNote { credits, lines } => {
@@ -594,9 +486,7 @@ impl Book {
                 let number = original.number.clone().unwrap_or_default();
                 let note = self.correction_of(
                     original,
-                    Kind::CreditNote {
-                        credits: Some(number),
-                    },
+                    Kind::CreditNote { credits: Some(number) },
                     lines.unwrap_or_else(|| original.lines.clone()),
                 );
                 self.decide_create(vec![note])
@@ -611,15 +501,10 @@ impl Book {
                     });
                 }
                 let number = original.number.clone().unwrap_or_default();
-                let adjustment =
-                    self.correction_of(original, Kind::Adjustment { corrects: number }, lines);
+                let adjustment = self.correction_of(original, Kind::Adjustment { corrects: number }, lines);
                 self.decide_create(vec![adjustment])
             }
-            Command::CreateExportBatch {
-                invoices,
-                target,
-                force,
-            } => self.decide_export_batch(invoices, target, force),
+            Command::CreateExportBatch { invoices, target, force } => self.decide_export_batch(invoices, target, force),
             Command::DiscardBatch { batch } => {
                 let b = self.export_batch(batch)?;
                 if b.state != BatchState::Open {
@@ -640,28 +525,18 @@ impl Book {
             Command::Post { batch } => {
                 let b = self.export_batch(batch)?;
                 if b.state != BatchState::Open {
-                    return Err(Error::BatchState {
-                        batch,
-                        state: b.state_name(),
-                        action: "post it",
-                    });
+                    return Err(Error::BatchState { batch, state: b.state_name(), action: "post it" });
                 }
                 Ok(vec![Event::BatchPosted { batch }])
             }
             Command::Unpost { batch } => {
                 let b = self.export_batch(batch)?;
                 if b.state != BatchState::Posted || b.export_started() {
-                    return Err(Error::BatchState {
-                        batch,
-                        state: b.state_name(),
-                        action: "unpost it",
-                    });
+                    return Err(Error::BatchState { batch, state: b.state_name(), action: "unpost it" });
                 }
                 Ok(vec![Event::BatchUnposted { batch }])
             }
-            Command::RecordExportResults { batch, results } => {
-                self.decide_results(batch, results, false)
-            }
+            Command::RecordExportResults { batch, results } => self.decide_results(batch, results, false),
             Command::MarkExported { batch } => {
                 let b = self.export_batch(batch)?;
                 let results = b
@@ -675,22 +550,13 @@ impl Book {
             Command::Withdraw { batch, invoices } => {
                 let b = self.export_batch(batch)?;
                 if b.state == BatchState::Closed {
-                    return Err(Error::BatchState {
-                        batch,
-                        state: b.state_name(),
-                        action: "withdraw invoices",
-                    });
+                    return Err(Error::BatchState { batch, state: b.state_name(), action: "withdraw invoices" });
                 }
                 self.check_selection(&invoices)?;
                 for id in &invoices {
                     let label = self.invoice(*id)?.label();
                     match b.results.get(id) {
-                        None => {
-                            return Err(Error::NotInBatch {
-                                invoice: label,
-                                batch,
-                            })
-                        }
+                        None => return Err(Error::NotInBatch { invoice: label, batch }),
                         Some(r) if !r.is_open() => {
                             return Err(Error::NotAllowed {
                                 invoice: label,
@@ -706,19 +572,13 @@ impl Book {
             Command::Process { invoices, expected } => {
                 self.check_selection(&invoices)?;
                 if invoices.len() != expected {
-                    return Err(Error::CountMismatch {
-                        expected,
-                        actual: invoices.len(),
-                    });
+                    return Err(Error::CountMismatch { expected, actual: invoices.len() });
                 }
                 for id in &invoices {
                     let inv = self.issued(*id, "process it")?;
                     transition(&inv.label(), inv.status.accounting, Accounting::Processed)?;
                 }
-                Ok(vec![Event::ProcessBatchCreated {
-                    batch: self.next_batch_id(),
-                    invoices,
-                }])
+                Ok(vec![Event::ProcessBatchCreated { batch: self.next_batch_id(), invoices }])
             }
             Command::UndoProcess { batch } => {
                 let refused = |reason| Err(Error::UndoRefused { batch, reason });
@@ -736,9 +596,7 @@ impl Book {
                 for entry in &p.invoices {
                     let inv = self.invoice(entry.invoice)?;
                     if inv.revision != entry.revision_after {
-                        return refused(UndoRefusal::InvoiceChanged {
-                            invoice: inv.label(),
-                        });
+                        return refused(UndoRefusal::InvoiceChanged { invoice: inv.label() });
                     }
                 }
                 Ok(vec![Event::ProcessBatchUndone { batch }])
@@ -775,10 +633,7 @@ impl Book {
     }
 
     fn correction_of(&self, original: &Invoice, kind: Kind, lines: Vec<Line>) -> Invoice {
-        let mut inv = Invoice::builder(original.customer.clone(), original.currency)
-            .kind(kind)
-            .lines(lines)
-            .build();
+        let mut inv = Invoice::builder(original.customer.clone(), original.currency).kind(kind).lines(lines).build();
         inv.origin = original.origin;
         inv.project = original.project.clone();
         inv.location = original.location.clone();
@@ -796,9 +651,7 @@ impl Book {
         for id in invoices {
             let inv = self.invoice(*id)?;
             if !seen.insert(*id) {
-                return Err(Error::DuplicateInSelection {
-                    invoice: inv.label(),
-                });
+                return Err(Error::DuplicateInSelection { invoice: inv.label() });
             }
         }
         Ok(())
@@ -811,51 +664,36 @@ impl Book {
         for (k, mut inv) in invoices.into_iter().enumerate() {
             let id = InvoiceId(first.0 + k as u64);
             let label = inv.number.clone().unwrap_or_else(|| format!("draft {id}"));
-            if inv.status != Status::default()
-                || !inv.payments.is_empty()
-                || inv.batch.is_some()
-                || inv.revision != 0
-            {
+            if inv.status != Status::default() || !inv.payments.is_empty() || inv.batch.is_some() || inv.revision != 0 {
                 return Err(Error::NotAllowed {
                     invoice: label,
                     action: "create it",
-                    reason: "status, payments, batch and revision are set by the book; leave them at their defaults".into(),
+                    reason: "status, payments, batch and revision are set by the book; leave them at their defaults"
+                        .into(),
                 });
             }
             if let Some(number) = &inv.number {
                 if self.numbers.contains_key(number) || !new_numbers.insert(number.clone()) {
-                    return Err(Error::DuplicateNumber {
-                        number: number.clone(),
-                    });
+                    return Err(Error::DuplicateNumber { number: number.clone() });
                 }
             }
             if let Some(series) = &inv.series {
                 if !self.state.series.contains_key(series) {
-                    return Err(Error::UnknownSeries {
-                        series: series.clone(),
-                    });
+                    return Err(Error::UnknownSeries { series: series.clone() });
                 }
             }
             inv.id = id;
             out.push(inv);
         }
-        Ok(vec![Event::InvoicesCreated {
-            first,
-            invoices: out,
-        }])
+        Ok(vec![Event::InvoicesCreated { first, invoices: out }])
     }
 
     fn decide_edit(&self, id: InvoiceId, changes: Vec<Change>) -> Result<Vec<Event>> {
         let inv = self.invoice(id)?;
         let accounting = inv.status.accounting;
         for change in &changes {
-            let refuse = |state: &'static str| {
-                Err(Error::EditNotAllowed {
-                    invoice: inv.label(),
-                    field: change.field(),
-                    state,
-                })
-            };
+            let refuse =
+                |state: &'static str| Err(Error::EditNotAllowed { invoice: inv.label(), field: change.field(), state });
             if inv.status.document == Document::Void {
                 return refuse("void");
             }
@@ -864,8 +702,13 @@ impl Book {
                 Accounting::Posted if change.allowed_when_posted() => {}
                 other => return refuse(crate::status::AxisState::name(other)),
             }
-            if inv.status.document == Document::Issued && matches!(change, Change::Kind(_)) {
+            if inv.status.document == Document::Issued && matches!(change, Change::Kind(_) | Change::IssueDate(None)) {
                 return refuse("issued");
+            }
+            if !inv.payments.is_empty()
+                && matches!(change, Change::Lines(_) | Change::Currency(_) | Change::Rounding(_))
+            {
+                return refuse("partly or fully paid");
             }
         }
         if inv.status.document == Document::Issued {
@@ -875,16 +718,10 @@ impl Book {
             }
             let violations = edited.validate();
             if !violations.is_empty() {
-                return Err(Error::Invalid {
-                    invoice: inv.label(),
-                    violations,
-                });
+                return Err(Error::Invalid { invoice: inv.label(), violations });
             }
         }
-        Ok(vec![Event::InvoiceEdited {
-            invoice: id,
-            changes,
-        }])
+        Ok(vec![Event::InvoiceEdited { invoice: id, changes }])
     }
 
     fn decide_issue(&self, invoices: Vec<InvoiceId>) -> Result<Vec<Event>> {
@@ -899,10 +736,7 @@ impl Book {
             transition(&inv.label(), inv.status.document, Document::Issued)?;
             let violations = inv.validate();
             if !violations.is_empty() {
-                return Err(Error::Invalid {
-                    invoice: inv.label(),
-                    violations,
-                });
+                return Err(Error::Invalid { invoice: inv.label(), violations });
             }
             if let Kind::CreditNote { credits: Some(n) } = &inv.kind {
                 self.check_credit_limit(inv, n, &mut credited)?;
@@ -910,31 +744,19 @@ impl Book {
             let (number, series) = match &inv.number {
                 Some(n) => (n.clone(), None),
                 None => {
-                    let name = match &inv.series {
-                        Some(s) => s.as_str(),
-                        None => self
-                            .state
-                            .settings
-                            .series_by_kind
-                            .get(inv.kind.name())
-                            .map(String::as_str)
-                            .ok_or_else(|| Error::UnknownSeries {
-                                series: format!("(for {})", inv.kind.name()),
-                            })?,
-                    };
+                    let name =
+                        match &inv.series {
+                            Some(s) => s.as_str(),
+                            None => {
+                                self.state.settings.series_by_kind.get(inv.kind.name()).map(String::as_str).ok_or_else(
+                                    || Error::UnknownSeries { series: format!("(for {})", inv.kind.name()) },
+                                )?
+                            }
+                        };
                     let series =
-                        self.state
-                            .series
-                            .get(name)
-                            .ok_or_else(|| Error::UnknownSeries {
-                                series: name.to_string(),
-                            })?;
+                        self.state.series.get(name).ok_or_else(|| Error::UnknownSeries { series: name.to_string() })?;
                     let counter = counters.entry(name).or_insert(series.next);
-                    let number = Series {
-                        next: *counter,
-                        ..series.clone()
-                    }
-                    .peek();
+                    let number = Series { next: *counter, ..series.clone() }.peek();
                     *counter += 1;
                     if self.numbers.contains_key(&number) {
                         return Err(Error::DuplicateNumber { number });
@@ -942,12 +764,7 @@ impl Book {
                     (number, Some(name.to_string()))
                 }
             };
-            issued.push(Issued {
-                invoice: id,
-                number,
-                issue_date: inv.issue_date.unwrap_or(today),
-                series,
-            });
+            issued.push(Issued { invoice: id, number, issue_date: inv.issue_date.unwrap_or(today), series });
         }
         Ok(vec![Event::InvoicesIssued { issued }])
     }
@@ -964,10 +781,7 @@ impl Book {
             return Ok(());
         };
         if original.currency != note.currency {
-            return Err(Error::CurrencyMismatch {
-                left: original.currency,
-                right: note.currency,
-            });
+            return Err(Error::CurrencyMismatch { left: original.currency, right: note.currency });
         }
         let so_far = match credited.get(credited_number) {
             Some(v) => *v,
@@ -979,19 +793,13 @@ impl Book {
                 .filter(|i| matches!(&i.kind, Kind::CreditNote { credits: Some(n) } if n == credited_number))
                 .try_fold(Decimal::ZERO, |acc, i| Ok::<_, Error>(acc + i.totals()?.gross))?,
         };
-        let total = so_far
-            .checked_add(note.totals()?.gross)
-            .ok_or(Error::Overflow {
-                context: "credited total",
-            })?;
+        let total = so_far.checked_add(note.totals()?.gross).ok_or(Error::Overflow { context: "credited total" })?;
         let limit = original.totals()?.gross;
         if total > limit {
             return Err(Error::NotAllowed {
                 invoice: note.label(),
                 action: "issue it",
-                reason: format!(
-                    "credit notes for {credited_number} would total {total}, more than its {limit}"
-                ),
+                reason: format!("credit notes for {credited_number} would total {total}, more than its {limit}"),
             });
         }
         credited.insert(credited_number.to_string(), total);
@@ -1020,10 +828,7 @@ impl Book {
         for id in &invoices {
             let inv = self.issued(*id, "batch it")?;
             if let Some(batch) = inv.batch {
-                return Err(Error::AlreadyInBatch {
-                    invoice: inv.label(),
-                    batch,
-                });
+                return Err(Error::AlreadyInBatch { invoice: inv.label(), batch });
             }
             if !inv.status.accounting.is_exported() {
                 transition(&inv.label(), inv.status.accounting, Accounting::Batched)?;
@@ -1038,20 +843,10 @@ impl Book {
                 }
             }
         }
-        Ok(vec![Event::ExportBatchCreated {
-            batch: self.next_batch_id(),
-            target,
-            invoices,
-            force,
-        }])
+        Ok(vec![Event::ExportBatchCreated { batch: self.next_batch_id(), target, invoices, force }])
     }
 
-    fn decide_results(
-        &self,
-        batch: BatchId,
-        results: Vec<(InvoiceId, Outcome)>,
-        bypass: bool,
-    ) -> Result<Vec<Event>> {
+    fn decide_results(&self, batch: BatchId, results: Vec<(InvoiceId, Outcome)>, bypass: bool) -> Result<Vec<Event>> {
         let b = self.export_batch(batch)?;
         if b.state != BatchState::Posted {
             return Err(Error::BatchState {
@@ -1065,12 +860,7 @@ impl Book {
         for (id, outcome) in results {
             let inv = self.invoice(id)?;
             match b.results.get(&id) {
-                None => {
-                    return Err(Error::NotInBatch {
-                        invoice: inv.label(),
-                        batch,
-                    })
-                }
+                None => return Err(Error::NotInBatch { invoice: inv.label(), batch }),
                 Some(r) if !r.is_open() => {
                     return Err(Error::NotAllowed {
                         invoice: inv.label(),
@@ -1081,9 +871,7 @@ impl Book {
                 Some(_) => {}
             }
             if !seen.insert(id) {
-                return Err(Error::DuplicateInSelection {
-                    invoice: inv.label(),
-                });
+                return Err(Error::DuplicateInSelection { invoice: inv.label() });
             }
             recorded.push(self.recorded(inv, outcome));
         }
@@ -1096,26 +884,16 @@ impl Book {
                 }
             }
         }
-        Ok(vec![Event::ExportResultsRecorded {
-            batch,
-            results: recorded,
-            bypass,
-        }])
+        Ok(vec![Event::ExportResultsRecorded { batch, results: recorded, bypass }])
     }
 
     fn recorded(&self, inv: &Invoice, outcome: Outcome) -> RecordedResult {
-        let outcome = match (inv.export_skip_reason(), outcome) {
-            (Some(reason), Outcome::Exported) => Outcome::Skipped {
-                reason: reason.to_string(),
-            },
-            (_, outcome) => outcome,
+        let outcome = match inv.export_skip_reason() {
+            Some(reason) => Outcome::Skipped { reason: reason.to_string() },
+            None => outcome,
         };
         let content_hash = matches!(outcome, Outcome::Exported).then(|| inv.content_hash());
-        RecordedResult {
-            invoice: inv.id,
-            outcome,
-            content_hash,
-        }
+        RecordedResult { invoice: inv.id, outcome, content_hash }
     }
 
     // ---------------------------------------------------------------- mutate
@@ -1129,11 +907,9 @@ impl Book {
     fn export_batch_mut(&mut self, id: BatchId) -> Result<&mut ExportBatch> {
         match index(id.0).and_then(|i| self.state.batches.get_mut(i)) {
             Some(Batch::Export(b)) => Ok(b),
-            Some(Batch::Process(_)) => Err(Error::BatchState {
-                batch: id,
-                state: "a process batch",
-                action: "export it",
-            }),
+            Some(Batch::Process(_)) => {
+                Err(Error::BatchState { batch: id, state: "a process batch", action: "export it" })
+            }
             None => Err(Error::UnknownBatch { id }),
         }
     }
@@ -1151,10 +927,7 @@ impl Book {
     fn mutate(&mut self, env: &Envelope) -> Result<()> {
         match &env.event {
             Event::BookOpened { .. } => {
-                return Err(Error::Replay {
-                    seq: env.seq,
-                    reason: "book_opened may only come first".into(),
-                })
+                return Err(Error::Replay { seq: env.seq, reason: "book_opened may only come first".into() })
             }
             Event::InvoicesCreated { first, invoices } => {
                 if *first != self.next_invoice_id() {
@@ -1181,26 +954,24 @@ impl Book {
             Event::InvoicesIssued { issued } => {
                 for is in issued {
                     let inv = self.invoice_mut(is.invoice)?;
-                    inv.status.document =
-                        transition(&inv.label(), inv.status.document, Document::Issued)?;
+                    inv.status.document = transition(&inv.label(), inv.status.document, Document::Issued)?;
                     inv.number = Some(is.number.clone());
                     inv.issue_date = Some(is.issue_date);
                     inv.revision += 1;
                     self.numbers.insert(is.number.clone(), is.invoice);
                     if let Some(name) = &is.series {
-                        let series = self.state.series.get_mut(name).ok_or_else(|| {
-                            Error::UnknownSeries {
-                                series: name.clone(),
-                            }
-                        })?;
+                        let series = self
+                            .state
+                            .series
+                            .get_mut(name)
+                            .ok_or_else(|| Error::UnknownSeries { series: name.clone() })?;
                         series.next += 1;
                     }
                 }
             }
             Event::InvoiceVoided { invoice, .. } => {
                 let inv = self.invoice_mut(*invoice)?;
-                inv.status.document =
-                    transition(&inv.label(), inv.status.document, Document::Void)?;
+                inv.status.document = transition(&inv.label(), inv.status.document, Document::Void)?;
                 inv.revision += 1;
             }
             Event::DeliveryMarked { invoices, to } => {
@@ -1215,20 +986,11 @@ impl Book {
                 let gross = inv.totals()?.gross;
                 inv.payments.push(payment.clone());
                 let paid = inv.paid()?;
-                let to = if paid >= gross {
-                    PaymentStatus::Paid
-                } else {
-                    PaymentStatus::PartiallyPaid
-                };
+                let to = if paid >= gross { PaymentStatus::Paid } else { PaymentStatus::PartiallyPaid };
                 inv.status.payment = transition(&inv.label(), inv.status.payment, to)?;
                 inv.revision += 1;
             }
-            Event::ExportBatchCreated {
-                batch,
-                target,
-                invoices,
-                force,
-            } => {
+            Event::ExportBatchCreated { batch, target, invoices, force } => {
                 if *batch != self.next_batch_id() {
                     return Err(Error::Replay {
                         seq: env.seq,
@@ -1239,15 +1001,11 @@ impl Book {
                 for id in invoices {
                     let inv = self.invoice_mut(*id)?;
                     if let Some(other) = inv.batch {
-                        return Err(Error::AlreadyInBatch {
-                            invoice: inv.label(),
-                            batch: other,
-                        });
+                        return Err(Error::AlreadyInBatch { invoice: inv.label(), batch: other });
                     }
                     inv.batch = Some(*batch);
                     if !inv.status.accounting.is_exported() {
-                        inv.status.accounting =
-                            transition(&inv.label(), inv.status.accounting, Accounting::Batched)?;
+                        inv.status.accounting = transition(&inv.label(), inv.status.accounting, Accounting::Batched)?;
                     }
                     inv.revision += 1;
                     results.insert(*id, ExportResult::NotYetStarted);
@@ -1267,11 +1025,7 @@ impl Book {
             Event::BatchPosted { batch } | Event::BatchUnposted { batch } => {
                 let posting = matches!(env.event, Event::BatchPosted { .. });
                 let b = self.export_batch_mut(*batch)?;
-                b.state = if posting {
-                    BatchState::Posted
-                } else {
-                    BatchState::Open
-                };
+                b.state = if posting { BatchState::Posted } else { BatchState::Open };
                 if posting {
                     b.posted_at = Some(env.at);
                 }
@@ -1292,11 +1046,7 @@ impl Book {
                     }
                 }
             }
-            Event::ExportResultsRecorded {
-                batch,
-                results,
-                bypass,
-            } => {
+            Event::ExportResultsRecorded { batch, results, bypass } => {
                 let (target, force) = {
                     let b = self.export_batch_mut(*batch)?;
                     (b.target.clone(), b.force_reason.clone())
@@ -1304,12 +1054,8 @@ impl Book {
                 for r in results {
                     let result = match &r.outcome {
                         Outcome::Exported => ExportResult::Exported { bypass: *bypass },
-                        Outcome::Skipped { reason } => ExportResult::Skipped {
-                            reason: reason.clone(),
-                        },
-                        Outcome::Failed { message } => ExportResult::Failed {
-                            message: message.clone(),
-                        },
+                        Outcome::Skipped { reason } => ExportResult::Skipped { reason: reason.clone() },
+                        Outcome::Failed { message } => ExportResult::Failed { message: message.clone() },
                     };
                     let done = !result.is_open();
                     let b = self.export_batch_mut(*batch)?;
@@ -1318,10 +1064,7 @@ impl Book {
                         _ => {
                             return Err(Error::Replay {
                                 seq: env.seq,
-                                reason: format!(
-                                    "invoice {} has no open result in batch {batch}",
-                                    r.invoice
-                                ),
+                                reason: format!("invoice {} has no open result in batch {batch}", r.invoice),
                             })
                         }
                     }
@@ -1356,19 +1099,13 @@ impl Book {
                         _ => {
                             return Err(Error::Replay {
                                 seq: env.seq,
-                                reason: format!(
-                                    "invoice {id} cannot be withdrawn from batch {batch}"
-                                ),
+                                reason: format!("invoice {id} cannot be withdrawn from batch {batch}"),
                             })
                         }
                     }
                     let inv = self.invoice_mut(*id)?;
-                    if matches!(
-                        inv.status.accounting,
-                        Accounting::Batched | Accounting::Posted
-                    ) {
-                        inv.status.accounting =
-                            transition(&inv.label(), inv.status.accounting, Accounting::Pending)?;
+                    if matches!(inv.status.accounting, Accounting::Batched | Accounting::Posted) {
+                        inv.status.accounting = transition(&inv.label(), inv.status.accounting, Accounting::Pending)?;
                     }
                     inv.batch = None;
                     inv.revision += 1;
@@ -1387,8 +1124,7 @@ impl Book {
                     let inv = self.invoice_mut(*id)?;
                     let before = inv.status.accounting;
                     let revision_before = inv.revision;
-                    inv.status.accounting =
-                        transition(&inv.label(), before, Accounting::Processed)?;
+                    inv.status.accounting = transition(&inv.label(), before, Accounting::Processed)?;
                     inv.revision += 1;
                     entries.push(ProcessedInvoice {
                         invoice: *id,
@@ -1408,10 +1144,7 @@ impl Book {
             Event::ProcessBatchUndone { batch } => {
                 let i = index(batch.0).ok_or(Error::UnknownBatch { id: *batch })?;
                 let Some(Batch::Process(p)) = self.state.batches.get(i) else {
-                    return Err(Error::UndoRefused {
-                        batch: *batch,
-                        reason: UndoRefusal::NotAProcessBatch,
-                    });
+                    return Err(Error::UndoRefused { batch: *batch, reason: UndoRefusal::NotAProcessBatch });
                 };
                 let entries = p.invoices.clone();
                 for e in &entries {
@@ -1419,9 +1152,7 @@ impl Book {
                     if inv.revision != e.revision_after {
                         return Err(Error::UndoRefused {
                             batch: *batch,
-                            reason: UndoRefusal::InvoiceChanged {
-                                invoice: inv.label(),
-                            },
+                            reason: UndoRefusal::InvoiceChanged { invoice: inv.label() },
                         });
                     }
                 }

@@ -37,9 +37,7 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock standing at `start`.
     pub fn new(start: DateTime<Utc>) -> ManualClock {
-        ManualClock {
-            now: Mutex::new(start),
-        }
+        ManualClock { now: Mutex::new(start) }
     }
 
     /// Set the time.

@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::{Outcome, Target};
 use crate::book::Settings;
-use crate::invoice::{
-    Attachment, BatchId, Customer, Invoice, InvoiceId, Kind, Line, Origin, PaymentRecord, Period,
-};
+use crate::invoice::{Attachment, BatchId, Customer, Invoice, InvoiceId, Kind, Line, Origin, PaymentRecord, Period};
 use crate::money::{Currency, RoundingPolicy};
 use crate::policy::{Action, Actor};
 use crate::status::Delivery;
@@ -241,9 +239,9 @@ impl Command {
             Command::RecordPayment { .. } => Action::RecordPayments,
             Command::CreateExportBatch { .. } | Command::DiscardBatch { .. } => Action::Batch,
             Command::Post { .. } | Command::Unpost { .. } => Action::Post,
-            Command::RecordExportResults { .. }
-            | Command::MarkExported { .. }
-            | Command::Withdraw { .. } => Action::Export,
+            Command::RecordExportResults { .. } | Command::MarkExported { .. } | Command::Withdraw { .. } => {
+                Action::Export
+            }
             Command::Process { .. } | Command::Unprocess { .. } => Action::Process,
             Command::UndoProcess { .. } => Action::Undo,
             Command::RecordReference { .. } => Action::RecordReference,

@@ -41,10 +41,7 @@ impl fmt::Display for UndoRefusal {
                 write!(f, "it is not the last process batch ({last} is)")
             }
             UndoRefusal::InvoiceChanged { invoice } => {
-                write!(
-                    f,
-                    "invoice {invoice} changed since it was processed (un-process it on its own)"
-                )
+                write!(f, "invoice {invoice} changed since it was processed (un-process it on its own)")
             }
             UndoRefusal::AlreadyUndone => f.write_str("it was undone already"),
             UndoRefusal::NotAProcessBatch => f.write_str("it is not a process batch"),
@@ -168,7 +165,9 @@ pub enum Error {
         batch: BatchId,
     },
     /// The invoice went to this target before; re-exporting needs force and a reason.
-    #[error("invoice {invoice} was already exported to {target} in batch {batch}; force it with a reason to export again")]
+    #[error(
+        "invoice {invoice} was already exported to {target} in batch {batch}; force it with a reason to export again"
+    )]
     AlreadyExported {
         /// The invoice.
         invoice: String,
@@ -237,9 +236,7 @@ pub enum Error {
         reason: &'static str,
     },
     /// A currency code the engine does not know.
-    #[error(
-        "unknown currency code '{code}' (ISO 4217 codes are three upper-case letters, e.g. EUR)"
-    )]
+    #[error("unknown currency code '{code}' (ISO 4217 codes are three upper-case letters, e.g. EUR)")]
     UnknownCurrency {
         /// The code.
         code: String,

@@ -14,9 +14,7 @@ use crate::money::{Currency, Money, RoundingPolicy, TaxRounding};
 use crate::status::Status;
 
 /// The book's internal id of an invoice. Drafts have an id long before they have a number.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct InvoiceId(pub u64);
 
@@ -27,9 +25,7 @@ impl fmt::Display for InvoiceId {
 }
 
 /// The id of an export or process batch.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct BatchId(pub u64);
 
@@ -76,9 +72,7 @@ impl Kind {
 }
 
 /// Where an invoice came from.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// Generated from time entries (and the expenses of the period).
@@ -111,11 +105,7 @@ pub struct Customer {
 impl Customer {
     /// A customer with an id and a name; the other fields are empty.
     pub fn new(id: impl Into<String>, name: impl Into<String>) -> Customer {
-        Customer {
-            id: id.into(),
-            name: name.into(),
-            ..Customer::default()
-        }
+        Customer { id: id.into(), name: name.into(), ..Customer::default() }
     }
 }
 
@@ -147,9 +137,7 @@ impl fmt::Display for Period {
 }
 
 /// What a line bills.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LineKind {
     /// Work: hours or any service.
@@ -312,9 +300,7 @@ impl Line {
         let raw = self
             .quantity
             .checked_mul(self.unit_price)
-            .ok_or(Error::Overflow {
-                context: "line quantity x unit price",
-            })?;
+            .ok_or(Error::Overflow { context: "line quantity x unit price" })?;
         Ok(policy.mode.round_to(raw, currency))
     }
 }
@@ -377,10 +363,7 @@ pub struct Totals {
 impl Totals {
     /// The gross amount as money.
     pub fn gross_money(&self) -> Money {
-        Money {
-            amount: self.gross,
-            currency: self.currency,
-        }
+        Money { amount: self.gross, currency: self.currency }
     }
 }
 
@@ -529,14 +512,9 @@ impl Invoice {
             net = net.checked_add(line_net).ok_or(overflow("invoice net"))?;
             let key = (line.effective_tax_category(), line.tax_rate.normalize());
             let group = groups.entry(key).or_insert((Decimal::ZERO, Decimal::ZERO));
-            group.0 = group
-                .0
-                .checked_add(line_net)
-                .ok_or(overflow("tax group net"))?;
+            group.0 = group.0.checked_add(line_net).ok_or(overflow("tax group net"))?;
             if policy.tax == TaxRounding::PerLine {
-                let raw = line_net
-                    .checked_mul(line.tax_rate)
-                    .ok_or(overflow("line tax"))?;
+                let raw = line_net.checked_mul(line.tax_rate).ok_or(overflow("line tax"))?;
                 let tax = policy.mode.round_to(raw, currency);
                 group.1 = group.1.checked_add(tax).ok_or(overflow("tax group tax"))?;
             }
@@ -553,35 +531,21 @@ impl Invoice {
                 TaxRounding::PerLine => line_tax,
             };
             tax = tax.checked_add(group_tax).ok_or(overflow("invoice tax"))?;
-            tax_groups.push(TaxGroup {
-                category,
-                rate,
-                taxable,
-                tax: group_tax,
-            });
+            tax_groups.push(TaxGroup { category, rate, taxable, tax: group_tax });
         }
         let gross = net.checked_add(tax).ok_or(overflow("invoice gross"))?;
         let at_scale = |mut d: Decimal| {
             d.rescale(currency.exponent());
             d
         };
-        Ok(Totals {
-            currency,
-            line_nets,
-            tax_groups,
-            net: at_scale(net),
-            tax: at_scale(tax),
-            gross: at_scale(gross),
-        })
+        Ok(Totals { currency, line_nets, tax_groups, net: at_scale(net), tax: at_scale(tax), gross: at_scale(gross) })
     }
 
     /// Sum of the payments received.
     pub fn paid(&self) -> Result<Decimal> {
-        self.payments.iter().try_fold(Decimal::ZERO, |acc, p| {
-            acc.checked_add(p.amount).ok_or(Error::Overflow {
-                context: "payments",
-            })
-        })
+        self.payments
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, p| acc.checked_add(p.amount).ok_or(Error::Overflow { context: "payments" }))
     }
 
     /// Why an export target must not receive this invoice, if it must not: an invoice without
@@ -612,25 +576,18 @@ impl Invoice {
     /// ```
     pub fn validate(&self) -> Vec<Violation> {
         let mut out = Vec::new();
-        let mut push = |code, path: String, message: String| {
-            out.push(Violation {
-                code,
-                path,
-                message,
-            })
-        };
+        let mut push = |code, path: String, message: String| out.push(Violation { code, path, message });
         if let Some(number) = &self.number {
             if number.trim().is_empty() {
-                push(
-                    ViolationCode::EmptyNumber,
-                    "number".into(),
-                    "the invoice number is empty".into(),
-                );
+                push(ViolationCode::EmptyNumber, "number".into(), "the invoice number is empty".into());
             } else if number.chars().count() > MAX_NUMBER_LEN {
                 push(
                     ViolationCode::NumberTooLong,
                     "number".into(),
-                    format!("the invoice number has {} characters; at most {MAX_NUMBER_LEN} are allowed", number.chars().count()),
+                    format!(
+                        "the invoice number has {} characters; at most {MAX_NUMBER_LEN} are allowed",
+                        number.chars().count()
+                    ),
                 );
             }
             if number.chars().any(char::is_control) {
@@ -642,23 +599,15 @@ impl Invoice {
             }
         }
         if self.customer.id.trim().is_empty() {
-            push(
-                ViolationCode::MissingCustomerId,
-                "customer.id".into(),
-                "the customer has no id".into(),
-            );
+            push(ViolationCode::MissingCustomerId, "customer.id".into(), "the customer has no id".into());
         }
         if self.customer.name.trim().is_empty() {
-            push(
-                ViolationCode::MissingCustomerName,
-                "customer.name".into(),
-                "the customer has no name".into(),
-            );
+            push(ViolationCode::MissingCustomerName, "customer.name".into(), "the customer has no name".into());
         }
         if let Some(email) = &self.customer.email {
-            let ok = email.split_once('@').is_some_and(|(l, d)| {
-                !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace)
-            });
+            let ok = email
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace));
             if !ok {
                 push(
                     ViolationCode::InvalidEmail,
@@ -694,11 +643,7 @@ impl Invoice {
             Kind::CreditNote { credits: Some(n) } | Kind::Adjustment { corrects: n }
                 if Some(n) == self.number.as_ref() =>
             {
-                push(
-                    ViolationCode::SelfReference,
-                    "kind".into(),
-                    format!("{} refers to itself", self.label()),
-                )
+                push(ViolationCode::SelfReference, "kind".into(), format!("{} refers to itself", self.label()))
             }
             _ => {}
         }
@@ -715,10 +660,7 @@ impl Invoice {
                 push(
                     ViolationCode::NegativeQuantity,
                     format!("lines[{i}].quantity"),
-                    format!(
-                        "quantity {} is negative; credit notes carry positive amounts",
-                        line.quantity
-                    ),
+                    format!("quantity {} is negative; credit notes carry positive amounts", line.quantity),
                 );
             }
             if line.kind == LineKind::Discount {
@@ -735,23 +677,16 @@ impl Invoice {
                 push(
                     ViolationCode::NegativeUnitPrice,
                     format!("lines[{i}].unit_price"),
-                    format!(
-                        "unit price {} is negative; use a discount line or a credit note",
-                        line.unit_price
-                    ),
+                    format!("unit price {} is negative; use a discount line or a credit note", line.unit_price),
                 );
             }
             if line.tax_rate.is_sign_negative() || line.tax_rate >= Decimal::ONE {
                 push(
                     ViolationCode::TaxRateOutOfRange,
                     format!("lines[{i}].tax_rate"),
-                    format!(
-                        "tax rate {} is not a fraction from 0 up to (not including) 1",
-                        line.tax_rate
-                    ),
+                    format!("tax rate {} is not a fraction from 0 up to (not including) 1", line.tax_rate),
                 );
-            } else if line.effective_tax_category().requires_zero_rate() != line.tax_rate.is_zero()
-            {
+            } else if line.effective_tax_category().requires_zero_rate() != line.tax_rate.is_zero() {
                 push(
                     ViolationCode::TaxCategoryMismatch,
                     format!("lines[{i}].tax_category"),
@@ -763,11 +698,7 @@ impl Invoice {
                 );
             }
             if line.net(self.currency, self.rounding).is_err() {
-                push(
-                    ViolationCode::AmountOverflow,
-                    format!("lines[{i}]"),
-                    "quantity x unit price is too large".into(),
-                );
+                push(ViolationCode::AmountOverflow, format!("lines[{i}]"), "quantity x unit price is too large".into());
             }
             if let (Some(d), Some(p)) = (line.service_date, self.billing_period) {
                 if !p.contains(d) {
@@ -783,77 +714,125 @@ impl Invoice {
             Ok(t) if credit && t.gross.is_sign_negative() && !t.gross.is_zero() => push(
                 ViolationCode::NegativeCreditNote,
                 "lines".into(),
-                format!(
-                    "the credit note totals {}; credit notes carry positive amounts",
-                    t.gross
-                ),
+                format!("the credit note totals {}; credit notes carry positive amounts", t.gross),
             ),
             Ok(_) => {}
-            Err(_) => push(
-                ViolationCode::AmountOverflow,
-                "lines".into(),
-                "the invoice total is too large".into(),
-            ),
+            Err(_) => push(ViolationCode::AmountOverflow, "lines".into(), "the invoice total is too large".into()),
         }
         out
     }
 
     /// The invoice's content hash: SHA-256 (hex) of what the invoice says, without its status
     /// or bookkeeping. Two invoices with the same content hash export identically.
+    ///
+    /// The hashed bytes are a fixed, versioned encoding (`invoice-content/1`): every field in
+    /// declaration order, strings and lists length-prefixed, decimals as their 16-byte
+    /// `rust_decimal` form (so `1.5` and `1.50` differ, as they do in an export), dates as days
+    /// since 0001-01-01. Hashes stored in a ledger stay valid as long as the version does.
     pub fn content_hash(&self) -> String {
-        #[derive(Serialize)]
-        struct Content<'a> {
-            number: &'a Option<String>,
-            kind: &'a Kind,
-            origin: Origin,
-            customer: &'a Customer,
-            project: &'a Option<String>,
-            location: &'a Option<String>,
-            invoice_type: &'a Option<String>,
-            billing_period: &'a Option<Period>,
-            issue_date: &'a Option<NaiveDate>,
-            due_date: &'a Option<NaiveDate>,
-            currency: Currency,
-            lines: &'a [Line],
-            memo: &'a str,
-            rounding: RoundingPolicy,
-        }
-        struct HashWriter(Sha256);
-        impl std::io::Write for HashWriter {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.update(buf);
-                Ok(buf.len())
+        let mut h = ContentHasher(Sha256::new());
+        h.bytes(b"invoice-content/1");
+        h.opt_str(self.number.as_deref());
+        match &self.kind {
+            Kind::Invoice => h.tag(0),
+            Kind::CreditNote { credits } => {
+                h.tag(1);
+                h.opt_str(credits.as_deref());
             }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
+            Kind::Adjustment { corrects } => {
+                h.tag(2);
+                h.str(corrects);
             }
         }
-        let content = Content {
-            number: &self.number,
-            kind: &self.kind,
-            origin: self.origin,
-            customer: &self.customer,
-            project: &self.project,
-            location: &self.location,
-            invoice_type: &self.invoice_type,
-            billing_period: &self.billing_period,
-            issue_date: &self.issue_date,
-            due_date: &self.due_date,
-            currency: self.currency,
-            lines: &self.lines,
-            memo: &self.memo,
-            rounding: self.rounding,
-        };
-        let mut w = HashWriter(Sha256::new());
-        // Serializing plain data into a hasher cannot fail.
-        let _ = serde_json::to_writer(&mut w, &content);
-        let digest = w.0.finalize();
+        h.tag(self.origin as u8);
+        let c = &self.customer;
+        h.str(&c.id);
+        h.str(&c.name);
+        h.opt_str(c.email.as_deref());
+        h.len(c.address_lines.len());
+        for l in &c.address_lines {
+            h.str(l);
+        }
+        h.opt_str(c.tax_id.as_deref());
+        h.opt_str(self.project.as_deref());
+        h.opt_str(self.location.as_deref());
+        h.opt_str(self.invoice_type.as_deref());
+        match self.billing_period {
+            Some(p) => {
+                h.tag(1);
+                h.date(p.start);
+                h.date(p.end);
+            }
+            None => h.tag(0),
+        }
+        h.opt_date(self.issue_date);
+        h.opt_date(self.due_date);
+        h.str(self.currency.code());
+        h.len(self.lines.len());
+        for l in &self.lines {
+            h.str(&l.description);
+            h.dec(l.quantity);
+            h.dec(l.unit_price);
+            h.dec(l.tax_rate);
+            h.tag(l.effective_tax_category() as u8);
+            h.opt_str(l.item.as_deref());
+            h.opt_str(l.gl_account.as_deref());
+            h.tag(l.kind as u8);
+            h.opt_date(l.service_date);
+        }
+        h.str(&self.memo);
+        h.tag(self.rounding.mode as u8);
+        h.tag(self.rounding.tax as u8);
+        let digest = h.0.finalize();
         let mut hex = String::with_capacity(64);
         for b in digest {
             hex.push(char::from(HEX[usize::from(b >> 4)]));
             hex.push(char::from(HEX[usize::from(b & 15)]));
         }
         hex
+    }
+}
+
+/// Feeds the fixed encoding of [`Invoice::content_hash`] into SHA-256.
+struct ContentHasher(Sha256);
+
+impl ContentHasher {
+    fn bytes(&mut self, b: &[u8]) {
+        self.0.update(b);
+    }
+    fn tag(&mut self, t: u8) {
+        self.0.update([t]);
+    }
+    fn len(&mut self, n: usize) {
+        self.0.update((n as u64).to_le_bytes());
+    }
+    fn str(&mut self, s: &str) {
+        self.len(s.len());
+        self.0.update(s.as_bytes());
+    }
+    fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => {
+                self.tag(1);
+                self.str(s);
+            }
+            None => self.tag(0),
+        }
+    }
+    fn dec(&mut self, d: Decimal) {
+        self.0.update(d.serialize());
+    }
+    fn date(&mut self, d: NaiveDate) {
+        self.0.update(chrono::Datelike::num_days_from_ce(&d).to_le_bytes());
+    }
+    fn opt_date(&mut self, d: Option<NaiveDate>) {
+        match d {
+            Some(d) => {
+                self.tag(1);
+                self.date(d);
+            }
+            None => self.tag(0),
+        }
     }
 }
 
@@ -936,9 +915,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn inv(currency: Currency, lines: Vec<Line>) -> Invoice {
-        Invoice::builder(Customer::new("C1", "Ødegård AS"), currency)
-            .lines(lines)
-            .build()
+        Invoice::builder(Customer::new("C1", "Ødegård AS"), currency).lines(lines).build()
     }
 
     #[test]
@@ -974,24 +951,15 @@ mod tests {
 
     #[test]
     fn totals_at_exponents_zero_and_three() {
-        let jpy = inv(
-            Currency::JPY,
-            vec![Line::new("a", dec!(2.5), dec!(101)).tax_rate(dec!(0.10))],
-        );
+        let jpy = inv(Currency::JPY, vec![Line::new("a", dec!(2.5), dec!(101)).tax_rate(dec!(0.10))]);
         let t = jpy.totals().unwrap();
         assert_eq!(
             (t.net.to_string(), t.tax.to_string(), t.gross.to_string()),
             ("253".into(), "25".into(), "278".into())
         );
-        let kwd = inv(
-            Currency::KWD,
-            vec![Line::new("a", dec!(0.333), dec!(1.5)).tax_rate(dec!(0.05))],
-        );
+        let kwd = inv(Currency::KWD, vec![Line::new("a", dec!(0.333), dec!(1.5)).tax_rate(dec!(0.05))]);
         let t = kwd.totals().unwrap();
-        assert_eq!(
-            (t.net.to_string(), t.tax.to_string()),
-            ("0.500".into(), "0.025".into())
-        );
+        assert_eq!((t.net.to_string(), t.tax.to_string()), ("0.500".into(), "0.025".into()));
     }
 
     #[test]
@@ -1001,10 +969,7 @@ mod tests {
         assert_eq!(empty.export_skip_reason(), Some(NO_LINES_MESSAGE));
         let huge = inv(Currency::USD, vec![Line::new("a", Decimal::MAX, dec!(2))]);
         assert_eq!(huge.totals().unwrap_err().code(), "overflow");
-        assert!(huge
-            .validate()
-            .iter()
-            .any(|v| v.code == ViolationCode::AmountOverflow && v.path == "lines[0]"));
+        assert!(huge.validate().iter().any(|v| v.code == ViolationCode::AmountOverflow && v.path == "lines[0]"));
     }
 
     #[test]
@@ -1015,9 +980,7 @@ mod tests {
                 Line::new("x", dec!(-1), dec!(5)),
                 Line::new("disc", dec!(1), dec!(5)).kind(LineKind::Discount),
                 Line::new("y", dec!(1), dec!(5)).tax_rate(dec!(1.5)),
-                Line::new("z", dec!(1), dec!(5))
-                    .tax_rate(dec!(0))
-                    .tax_category(TaxCategory::Standard),
+                Line::new("z", dec!(1), dec!(5)).tax_rate(dec!(0)).tax_category(TaxCategory::Standard),
             ],
         );
         i.kind = Kind::CreditNote { credits: None };
@@ -1025,11 +988,7 @@ mod tests {
         i.customer.email = Some("nope".into());
         i.issue_date = NaiveDate::from_ymd_opt(2026, 3, 10);
         i.due_date = NaiveDate::from_ymd_opt(2026, 3, 1);
-        let codes: Vec<_> = i
-            .validate()
-            .into_iter()
-            .map(|v| format!("{}@{}", v.code.as_str(), v.path))
-            .collect();
+        let codes: Vec<_> = i.validate().into_iter().map(|v| format!("{}@{}", v.code.as_str(), v.path)).collect();
         assert_eq!(
             codes,
             [

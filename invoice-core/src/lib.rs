@@ -78,16 +78,15 @@ pub mod status;
 pub mod testkit;
 
 pub use batch::{
-    Batch, BatchState, ExportBatch, ExportResult, Ledger, LedgerEntry, Outcome, ProcessBatch,
-    ProcessedInvoice, Target,
+    Batch, BatchState, ExportBatch, ExportResult, Ledger, LedgerEntry, Outcome, ProcessBatch, ProcessedInvoice, Target,
 };
 pub use book::{Book, Series, Settings};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Change, Command, Envelope, Event, Issued, RecordedResult};
 pub use error::{Error, Result, UndoRefusal, Violation, ViolationCode};
 pub use invoice::{
-    Attachment, BatchId, Customer, Invoice, InvoiceBuilder, InvoiceId, Kind, Line, LineKind,
-    Origin, PaymentRecord, Period, TaxCategory, TaxGroup, Totals, NO_LINES_MESSAGE,
+    Attachment, BatchId, Customer, Invoice, InvoiceBuilder, InvoiceId, Kind, Line, LineKind, Origin, PaymentRecord,
+    Period, TaxCategory, TaxGroup, Totals, NO_LINES_MESSAGE,
 };
 pub use money::{Currency, Money, Rounding, RoundingPolicy, TaxRounding};
 pub use policy::{Action, Actor, Policy, Role};

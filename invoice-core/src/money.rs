@@ -187,11 +187,7 @@ impl Money {
     /// An amount that must already fit the minor unit of `currency` (no rounding happens).
     pub fn new(amount: Decimal, currency: Currency) -> Result<Money> {
         if amount.normalize().scale() > currency.exponent() {
-            return Err(Error::TooManyDecimals {
-                value: amount.to_string(),
-                currency,
-                exponent: currency.exponent(),
-            });
+            return Err(Error::TooManyDecimals { value: amount.to_string(), currency, exponent: currency.exponent() });
         }
         let mut amount = amount;
         amount.rescale(currency.exponent());
@@ -206,31 +202,15 @@ impl Money {
     /// `self + other`, refusing other currencies and overflow.
     pub fn checked_add(self, other: Money) -> Result<Money> {
         self.same_currency(other)?;
-        let amount = self
-            .amount
-            .checked_add(other.amount)
-            .ok_or(Error::Overflow {
-                context: "money addition",
-            })?;
-        Ok(Money {
-            amount,
-            currency: self.currency,
-        })
+        let amount = self.amount.checked_add(other.amount).ok_or(Error::Overflow { context: "money addition" })?;
+        Ok(Money { amount, currency: self.currency })
     }
 
     /// `self - other`, refusing other currencies and overflow.
     pub fn checked_sub(self, other: Money) -> Result<Money> {
         self.same_currency(other)?;
-        let amount = self
-            .amount
-            .checked_sub(other.amount)
-            .ok_or(Error::Overflow {
-                context: "money subtraction",
-            })?;
-        Ok(Money {
-            amount,
-            currency: self.currency,
-        })
+        let amount = self.amount.checked_sub(other.amount).ok_or(Error::Overflow { context: "money subtraction" })?;
+        Ok(Money { amount, currency: self.currency })
     }
 
     /// True when the amount is zero.
@@ -242,10 +222,7 @@ impl Money {
         if self.currency == other.currency {
             Ok(())
         } else {
-            Err(Error::CurrencyMismatch {
-                left: self.currency,
-                right: other.currency,
-            })
+            Err(Error::CurrencyMismatch { left: self.currency, right: other.currency })
         }
     }
 }
@@ -268,19 +245,14 @@ impl fmt::Display for Money {
 /// assert!(parse_decimal("0.1000000000000000000000000000001").is_err());
 /// ```
 pub fn parse_decimal(s: &str) -> Result<Decimal> {
-    let invalid = |reason: &'static str| Error::InvalidDecimal {
-        input: s.to_string(),
-        reason,
-    };
+    let invalid = |reason: &'static str| Error::InvalidDecimal { input: s.to_string(), reason };
     let digits = s.strip_prefix('-').unwrap_or(s);
     let (int, frac) = match digits.split_once('.') {
         Some((i, f)) => (i, Some(f)),
         None => (digits, None),
     };
     if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid(
-            "expected digits with an optional leading '-' and one '.'",
-        ));
+        return Err(invalid("expected digits with an optional leading '-' and one '.'"));
     }
     if let Some(f) = frac {
         if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
@@ -331,13 +303,7 @@ mod tests {
             assert_eq!(c.exponent(), exp, "{code}");
             assert_eq!(c.code(), code);
         }
-        assert_eq!(
-            Currency::ALL.len(),
-            Currency::ALL
-                .iter()
-                .collect::<std::collections::BTreeSet<_>>()
-                .len()
-        );
+        assert_eq!(Currency::ALL.len(), Currency::ALL.iter().collect::<std::collections::BTreeSet<_>>().len());
     }
 
     #[test]
@@ -349,38 +315,12 @@ mod tests {
 
     #[test]
     fn rounding_never_gives_negative_zero_and_keeps_scale() {
-        assert_eq!(
-            Rounding::HalfAwayFromZero
-                .round(dec!(-0.001), 2)
-                .to_string(),
-            "0.00"
-        );
-        assert_eq!(
-            Rounding::HalfEven.round(dec!(-0.005), 2).to_string(),
-            "0.00"
-        );
-        assert_eq!(
-            Rounding::HalfAwayFromZero.round(dec!(1.5), 2).to_string(),
-            "1.50"
-        );
-        assert_eq!(
-            Rounding::HalfAwayFromZero
-                .round_to(dec!(2.5), Currency::JPY)
-                .to_string(),
-            "3"
-        );
-        assert_eq!(
-            Rounding::HalfEven
-                .round_to(dec!(2.5), Currency::JPY)
-                .to_string(),
-            "2"
-        );
-        assert_eq!(
-            Rounding::HalfAwayFromZero
-                .round_to(dec!(1.0005), Currency::KWD)
-                .to_string(),
-            "1.001"
-        );
+        assert_eq!(Rounding::HalfAwayFromZero.round(dec!(-0.001), 2).to_string(), "0.00");
+        assert_eq!(Rounding::HalfEven.round(dec!(-0.005), 2).to_string(), "0.00");
+        assert_eq!(Rounding::HalfAwayFromZero.round(dec!(1.5), 2).to_string(), "1.50");
+        assert_eq!(Rounding::HalfAwayFromZero.round_to(dec!(2.5), Currency::JPY).to_string(), "3");
+        assert_eq!(Rounding::HalfEven.round_to(dec!(2.5), Currency::JPY).to_string(), "2");
+        assert_eq!(Rounding::HalfAwayFromZero.round_to(dec!(1.0005), Currency::KWD).to_string(), "1.001");
     }
 
     #[test]
@@ -393,30 +333,18 @@ mod tests {
         assert!(parse_decimal(" 5").is_err());
         assert!(parse_decimal("NaN").is_err());
         assert_eq!(parse_decimal("-12.340").unwrap(), dec!(-12.340));
-        assert_eq!(
-            parse_decimal("79228162514264337593543950335").unwrap(),
-            Decimal::MAX
-        );
+        assert_eq!(parse_decimal("79228162514264337593543950335").unwrap(), Decimal::MAX);
         assert!(parse_decimal("79228162514264337593543950336").is_err());
     }
 
     #[test]
     fn money_arithmetic_is_checked() {
-        let max = Money {
-            amount: Decimal::MAX,
-            currency: Currency::JPY,
-        };
+        let max = Money { amount: Decimal::MAX, currency: Currency::JPY };
         let one = Money::parse("1", Currency::JPY).unwrap();
         assert_eq!(max.checked_add(one).unwrap_err().code(), "overflow");
         let err = one.checked_sub(Money::zero(Currency::EUR)).unwrap_err();
         assert_eq!(err.code(), "currency_mismatch");
-        assert_eq!(
-            Money::parse("3", Currency::KWD).unwrap().amount.to_string(),
-            "3.000"
-        );
-        assert_eq!(
-            Money::parse("0.5", Currency::JPY).unwrap_err().code(),
-            "too_many_decimals"
-        );
+        assert_eq!(Money::parse("3", Currency::KWD).unwrap().amount.to_string(), "3.000");
+        assert_eq!(Money::parse("0.5", Currency::JPY).unwrap_err().code(), "too_many_decimals");
     }
 }

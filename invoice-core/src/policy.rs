@@ -47,10 +47,7 @@ pub struct Actor {
 impl Actor {
     /// An actor with an id and a role.
     pub fn new(id: impl Into<String>, role: Role) -> Actor {
-        Actor {
-            id: id.into(),
-            role,
-        }
+        Actor { id: id.into(), role }
     }
 }
 
@@ -120,33 +117,13 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Policy {
         use Action::*;
-        let mut policy = Policy {
-            rules: BTreeMap::new(),
-        };
-        for action in [
-            EditInvoices,
-            Issue,
-            Void,
-            Deliver,
-            RecordPayments,
-            Batch,
-            Post,
-            Export,
-            Process,
-            Undo,
-            RecordReference,
-        ] {
+        let mut policy = Policy { rules: BTreeMap::new() };
+        for action in
+            [EditInvoices, Issue, Void, Deliver, RecordPayments, Batch, Post, Export, Process, Undo, RecordReference]
+        {
             policy.grant(Role::Administrator, action);
         }
-        for action in [
-            EditInvoices,
-            Issue,
-            Void,
-            Deliver,
-            RecordPayments,
-            Batch,
-            RecordReference,
-        ] {
+        for action in [EditInvoices, Issue, Void, Deliver, RecordPayments, Batch, RecordReference] {
             policy.grant(Role::Finance, action);
         }
         policy
@@ -156,9 +133,7 @@ impl Default for Policy {
 impl Policy {
     /// A policy that allows nothing.
     pub fn empty() -> Policy {
-        Policy {
-            rules: BTreeMap::new(),
-        }
+        Policy { rules: BTreeMap::new() }
     }
 
     /// Allow `role` to perform `action`.
@@ -185,11 +160,7 @@ impl Policy {
         if self.allows(actor.role, action) {
             Ok(())
         } else {
-            Err(Error::Forbidden {
-                actor: actor.id.clone(),
-                role: actor.role,
-                action,
-            })
+            Err(Error::Forbidden { actor: actor.id.clone(), role: actor.role, action })
         }
     }
 }

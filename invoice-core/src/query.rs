@@ -193,15 +193,9 @@ impl BacklogQuery {
             && eq(&self.project, &inv.project)
             && eq(&self.location, &inv.location)
             && eq(&self.invoice_type, &inv.invoice_type)
-            && self
-                .billing_period
-                .is_none_or(|p| Some(p) == inv.billing_period)
-            && self
-                .issued_from
-                .is_none_or(|d| inv.issue_date.is_some_and(|i| i >= d))
-            && self
-                .issued_to
-                .is_none_or(|d| inv.issue_date.is_some_and(|i| i <= d))
+            && self.billing_period.is_none_or(|p| Some(p) == inv.billing_period)
+            && self.issued_from.is_none_or(|d| inv.issue_date.is_some_and(|i| i >= d))
+            && self.issued_to.is_none_or(|d| inv.issue_date.is_some_and(|i| i <= d))
             && self.min_amount.is_none_or(|m| totals.gross >= m)
             && self.max_amount.is_none_or(|m| totals.gross <= m)
             && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == inv.kind.name()))
@@ -220,10 +214,7 @@ pub struct Row<'a> {
 impl<'a> Row<'a> {
     /// The invoice's lines, each with its rounded net.
     pub fn lines(&self) -> impl Iterator<Item = (&'a Line, Decimal)> + '_ {
-        self.invoice
-            .lines
-            .iter()
-            .zip(self.totals.line_nets.iter().copied())
+        self.invoice.lines.iter().zip(self.totals.line_nets.iter().copied())
     }
 }
 
@@ -284,10 +275,7 @@ fn group_key(by: GroupBy, inv: &Invoice) -> String {
         GroupBy::Customer => format!("{} {}", inv.customer.id, inv.customer.name),
         GroupBy::Location => opt(&inv.location),
         GroupBy::Project => opt(&inv.project),
-        GroupBy::BillingPeriod => inv
-            .billing_period
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
+        GroupBy::BillingPeriod => inv.billing_period.map(|p| p.to_string()).unwrap_or_default(),
         GroupBy::Status(Axis::Document) => inv.status.document.name().into(),
         GroupBy::Status(Axis::Delivery) => inv.status.delivery.name().into(),
         GroupBy::Status(Axis::Accounting) => inv.status.accounting.name().into(),
@@ -296,9 +284,7 @@ fn group_key(by: GroupBy, inv: &Invoice) -> String {
 }
 
 fn add(acc: &mut Decimal, v: Decimal) -> Result<()> {
-    *acc = acc.checked_add(v).ok_or(Error::Overflow {
-        context: "backlog totals",
-    })?;
+    *acc = acc.checked_add(v).ok_or(Error::Overflow { context: "backlog totals" })?;
     Ok(())
 }
 
@@ -328,28 +314,19 @@ impl Book {
     pub fn backlog(&self, query: &BacklogQuery) -> Result<Vec<Row<'_>>> {
         let mut rows = Vec::new();
         for inv in self.invoices() {
-            if inv.status.document != Document::Issued
-                || inv.status.accounting == Accounting::Processed
-            {
+            if inv.status.document != Document::Issued || inv.status.accounting == Accounting::Processed {
                 continue;
             }
             let totals = inv.totals()?;
             if query.matches(inv, &totals) {
-                rows.push(Row {
-                    invoice: inv,
-                    totals,
-                });
+                rows.push(Row { invoice: inv, totals });
             }
         }
         if !query.sort.is_empty() {
             rows.sort_by(|a, b| {
                 for (column, order) in &query.sort {
                     let o = cmp_column(*column, a, b);
-                    let o = if *order == Order::Descending {
-                        o.reverse()
-                    } else {
-                        o
-                    };
+                    let o = if *order == Order::Descending { o.reverse() } else { o };
                     if o != Ordering::Equal {
                         return o;
                     }
@@ -391,16 +368,15 @@ impl Book {
                 continue;
             }
             let project = inv.project.clone().unwrap_or_default();
-            let r = out
-                .entry((project.clone(), inv.currency))
-                .or_insert_with(|| ProjectReport {
-                    project,
-                    currency: inv.currency,
-                    invoices: 0,
-                    billed: Decimal::ZERO,
-                    processed: Decimal::ZERO,
-                    paid: Decimal::ZERO,
-                });
+            let zero = Money::zero(inv.currency).amount;
+            let r = out.entry((project.clone(), inv.currency)).or_insert_with(|| ProjectReport {
+                project,
+                currency: inv.currency,
+                invoices: 0,
+                billed: zero,
+                processed: zero,
+                paid: zero,
+            });
             let sign = |d: Decimal| if inv.kind.is_credit() { -d } else { d };
             let gross = sign(inv.totals()?.gross);
             r.invoices += 1;

@@ -57,12 +57,7 @@ pub fn transition<S: AxisState>(invoice: &str, from: S, to: S) -> Result<S> {
     if from.allows(to) {
         Ok(to)
     } else {
-        Err(Error::InvalidTransition {
-            invoice: invoice.to_string(),
-            axis: S::AXIS,
-            from: from.name(),
-            to: to.name(),
-        })
+        Err(Error::InvalidTransition { invoice: invoice.to_string(), axis: S::AXIS, from: from.name(), to: to.name() })
     }
 }
 
@@ -205,17 +200,11 @@ mod tests {
     fn illegal_transition_names_invoice_axis_from_and_to() {
         let err = transition("INV-7", Document::Void, Document::Issued).unwrap_err();
         assert_eq!(err.code(), "invalid_transition");
-        assert_eq!(
-            err.to_string(),
-            "invoice INV-7: document status cannot go from void to issued"
-        );
+        assert_eq!(err.to_string(), "invoice INV-7: document status cannot go from void to issued");
         assert!(transition("x", Accounting::Exported, Accounting::Pending).is_err());
         assert!(transition("x", Delivery::Sent, Delivery::NotSent).is_err());
         assert!(transition("x", Payment::Paid, Payment::PartiallyPaid).is_err());
-        assert_eq!(
-            transition("x", Accounting::Posted, Accounting::Exported).unwrap(),
-            Accounting::Exported
-        );
+        assert_eq!(transition("x", Accounting::Posted, Accounting::Exported).unwrap(), Accounting::Exported);
     }
 
     #[test]
@@ -223,9 +212,6 @@ mod tests {
         for s in Accounting::ALL {
             assert_eq!(s.name().parse::<Accounting>().unwrap(), *s);
         }
-        assert_eq!(
-            "nope".parse::<Payment>().unwrap_err().code(),
-            "unknown_state"
-        );
+        assert_eq!("nope".parse::<Payment>().unwrap_err().code(), "unknown_state");
     }
 }

@@ -19,9 +19,7 @@ pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 pub fn clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap(),
-    ))
+    Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap()))
 }
 
 pub fn book() -> Book {
@@ -33,12 +31,9 @@ pub fn book_with(clock: Arc<ManualClock>) -> Book {
 }
 
 pub fn draft(customer: &str, currency: Currency, prices: &[Decimal]) -> Invoice {
-    let mut b = Invoice::builder(
-        Customer::new(customer, format!("Customer {customer}")),
-        currency,
-    )
-    .billing_period(Period::new(date(2026, 11, 1), date(2026, 11, 30)))
-    .project("PRJ-1");
+    let mut b = Invoice::builder(Customer::new(customer, format!("Customer {customer}")), currency)
+        .billing_period(Period::new(date(2026, 11, 1), date(2026, 11, 30)))
+        .project("PRJ-1");
     for (i, p) in prices.iter().enumerate() {
         b = b.line(Line::new(format!("line {i}"), dec!(1), *p).tax_rate(dec!(0.19)));
     }
@@ -47,30 +42,19 @@ pub fn draft(customer: &str, currency: Currency, prices: &[Decimal]) -> Invoice 
 
 /// Create and issue `n` one-line EUR invoices; returns their ids.
 pub fn issued(book: &mut Book, n: usize) -> Vec<InvoiceId> {
-    let drafts = (0..n)
-        .map(|i| draft(&format!("C{i}"), Currency::EUR, &[dec!(100.00)]))
-        .collect();
+    let drafts = (0..n).map(|i| draft(&format!("C{i}"), Currency::EUR, &[dec!(100.00)])).collect();
     let ids = book.create_invoices(&admin(), drafts).unwrap();
-    book.apply(
-        &admin(),
-        Command::Issue {
-            invoices: ids.clone(),
-        },
-    )
-    .unwrap();
+    book.apply(&admin(), Command::Issue { invoices: ids.clone() }).unwrap();
     ids
 }
 
 /// Issue, batch, post and export `n` invoices to `target`; returns (ids, batch).
 pub fn exported(book: &mut Book, n: usize, target: &Target) -> (Vec<InvoiceId>, BatchId) {
     let ids = issued(book, n);
-    let batch = book
-        .create_export_batch(&admin(), ids.clone(), target.clone(), None)
-        .unwrap();
+    let batch = book.create_export_batch(&admin(), ids.clone(), target.clone(), None).unwrap();
     book.apply(&admin(), Command::Post { batch }).unwrap();
     let results = ids.iter().map(|i| (*i, Outcome::Exported)).collect();
-    book.apply(&admin(), Command::RecordExportResults { batch, results })
-        .unwrap();
+    book.apply(&admin(), Command::RecordExportResults { batch, results }).unwrap();
     (ids, batch)
 }
 

@@ -8,31 +8,16 @@ fn busy_book() -> Book {
     let mut book = book();
     let (ids, _) = exported(&mut book, 3, &xero());
     book.process(&admin(), ids.clone(), 3).unwrap();
-    book.apply(&admin(), Command::Unprocess { invoice: ids[0] })
-        .unwrap();
+    book.apply(&admin(), Command::Unprocess { invoice: ids[0] }).unwrap();
     let cn = book.create_credit_note(&admin(), ids[1], None).unwrap();
     book.issue(&admin(), cn).unwrap();
     book.apply(
         &admin(),
-        Command::Edit {
-            invoice: cn,
-            changes: vec![Change::Memo("Ødegård, \"quoted\"\nnew line".into())],
-        },
+        Command::Edit { invoice: cn, changes: vec![Change::Memo("Ødegård, \"quoted\"\nnew line".into())] },
     )
     .unwrap();
-    let pay = PaymentRecord {
-        date: date(2026, 12, 1),
-        amount: dec!(50),
-        reference: None,
-    };
-    book.apply(
-        &admin(),
-        Command::RecordPayment {
-            invoice: ids[2],
-            payment: pay,
-        },
-    )
-    .unwrap();
+    let pay = PaymentRecord { date: date(2026, 12, 1), amount: dec!(50), reference: None };
+    book.apply(&admin(), Command::RecordPayment { invoice: ids[2], payment: pay }).unwrap();
     book
 }
 
@@ -43,11 +28,7 @@ fn journal_round_trips_through_json_lines() {
     book.write_journal(&mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert_eq!(text.lines().count(), book.journal().len());
-    assert!(text
-        .lines()
-        .next()
-        .unwrap()
-        .contains(r#""event":"book_opened""#));
+    assert!(text.lines().next().unwrap().contains(r#""event":"book_opened""#));
     let events = Book::read_journal(text.as_bytes()).unwrap();
     assert_eq!(events, book.journal());
     assert_eq!(Book::replay(events).unwrap(), book);
@@ -59,10 +40,7 @@ fn snapshot_round_trips() {
     let json = serde_json::to_string(&book).unwrap();
     let loaded: Book = serde_json::from_str(&json).unwrap();
     assert_eq!(loaded, book);
-    assert_eq!(
-        loaded.invoice_by_number("INV-000002").map(|i| i.id),
-        Some(InvoiceId(2))
-    );
+    assert_eq!(loaded.invoice_by_number("INV-000002").map(|i| i.id), Some(InvoiceId(2)));
 }
 
 #[test]
@@ -75,21 +53,11 @@ fn damaged_journals_are_errors_not_panics() {
     gap.remove(3);
     let err = Book::replay(gap).unwrap_err();
     assert_eq!(err.code(), "replay");
-    assert!(
-        err.to_string()
-            .starts_with("journal event 5 cannot be replayed"),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with("journal event 5 cannot be replayed"), "{err}");
     // issuing the same invoices twice cannot be replayed
     let mut twice = j.clone();
-    let issue = j
-        .iter()
-        .find(|e| matches!(e.event, Event::InvoicesIssued { .. }))
-        .unwrap();
-    let dup = Envelope {
-        seq: j.len() as u64 + 1,
-        ..issue.clone()
-    };
+    let issue = j.iter().find(|e| matches!(e.event, Event::InvoicesIssued { .. })).unwrap();
+    let dup = Envelope { seq: j.len() as u64 + 1, ..issue.clone() };
     twice.push(dup);
     assert_eq!(Book::replay(twice).unwrap_err().code(), "replay");
     let err = Book::read_journal("{\"seq\":1}\nnot json\n".as_bytes()).unwrap_err();
