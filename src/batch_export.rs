@@ -1,0 +1,1 @@
+//! Exporting a posted batch of the book to a file: write, then record the results.
