@@ -15,6 +15,7 @@ use crate::batch::{
 };
 use crate::clock::{Clock, SystemClock};
 use crate::command::{Change, Command, Envelope, Event, Issued, RecordedResult};
+use crate::cycle::CycleState;
 use crate::error::{Error, Result, UndoRefusal};
 use crate::invoice::{BatchId, Invoice, InvoiceId, Kind, Line, PaymentRecord};
 use crate::money::Money;
@@ -55,6 +56,9 @@ pub struct Settings {
     /// The series each kind draws from when the invoice names none: keys `invoice`,
     /// `credit_note`, `adjustment`.
     pub series_by_kind: BTreeMap<String, String>,
+    /// Whether locked time (and submitted expenses) must also be approved before billing.
+    #[serde(default)]
+    pub approval_flows: bool,
 }
 
 impl Default for Settings {
@@ -70,22 +74,25 @@ impl Default for Settings {
             series.insert(name.to_string(), Series::new(prefix, 6));
             by_kind.insert(kind.to_string(), name.to_string());
         }
-        Settings { policy: Policy::default(), series, series_by_kind: by_kind }
+        Settings { policy: Policy::default(), series, series_by_kind: by_kind, approval_flows: false }
     }
 }
 
 /// The state of a book, everything that is saved in a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct State {
-    settings: Settings,
+pub(crate) struct State {
+    pub(crate) settings: Settings,
     /// Counters of the series (start from the settings, advance at each issue).
-    series: BTreeMap<String, Series>,
+    pub(crate) series: BTreeMap<String, Series>,
     /// Invoice `InvoiceId(n)` is at index `n - 1`.
-    invoices: Vec<Invoice>,
+    pub(crate) invoices: Vec<Invoice>,
     /// Batch `BatchId(n)` is at index `n - 1`.
-    batches: Vec<Batch>,
-    ledger: Ledger,
-    journal: Vec<Envelope>,
+    pub(crate) batches: Vec<Batch>,
+    pub(crate) ledger: Ledger,
+    /// Projects, people, time, expenses, milestones and what was generated from them.
+    #[serde(default)]
+    pub(crate) cycle: CycleState,
+    pub(crate) journal: Vec<Envelope>,
 }
 
 /// The invoice book.
@@ -121,10 +128,10 @@ struct State {
 /// ```
 #[derive(Clone)]
 pub struct Book {
-    state: State,
-    clock: Arc<dyn Clock>,
+    pub(crate) state: State,
+    pub(crate) clock: Arc<dyn Clock>,
     /// Every number in use (issued, void, or brought along by a draft) -> invoice.
-    numbers: HashMap<String, InvoiceId>,
+    pub(crate) numbers: HashMap<String, InvoiceId>,
 }
 
 impl PartialEq for Book {
@@ -184,6 +191,7 @@ impl Book {
                 invoices: Vec::new(),
                 batches: Vec::new(),
                 ledger: Ledger::default(),
+                cycle: CycleState { approval_flows: settings.approval_flows, ..CycleState::default() },
                 journal: Vec::new(),
             },
             clock,
@@ -198,7 +206,8 @@ impl Book {
         book
     }
 
-    fn from_state(state: State, clock: Arc<dyn Clock>) -> Book {
+    fn from_state(mut state: State, clock: Arc<dyn Clock>) -> Book {
+        state.cycle.reindex();
         let numbers = state.invoices.iter().filter_map(|i| Some((i.number.clone()?, i.id))).collect();
         Book { state, clock, numbers }
     }
@@ -222,6 +231,7 @@ impl Book {
                 invoices: Vec::new(),
                 batches: Vec::new(),
                 ledger: Ledger::default(),
+                cycle: CycleState { approval_flows: settings.approval_flows, ..CycleState::default() },
                 journal: Vec::new(),
             },
             Arc::new(SystemClock),
@@ -406,7 +416,7 @@ impl Book {
         Ok(id)
     }
 
-    fn next_invoice_id(&self) -> InvoiceId {
+    pub(crate) fn next_invoice_id(&self) -> InvoiceId {
         InvoiceId(self.state.invoices.len() as u64 + 1)
     }
 
@@ -418,7 +428,12 @@ impl Book {
     /// resulting events. On error nothing changes. Returns the journal entries it added.
     pub fn apply(&mut self, actor: &Actor, command: Command) -> Result<&[Envelope]> {
         self.state.settings.policy.check(actor, command.action())?;
-        let events = self.decide(command)?;
+        let events = self.decide(actor, command)?;
+        self.commit(actor, events)
+    }
+
+    /// Record and apply events that were decided against the current state.
+    pub(crate) fn commit(&mut self, actor: &Actor, events: Vec<Event>) -> Result<&[Envelope]> {
         let at = self.clock.now();
         let start = self.state.journal.len();
         for event in events {
@@ -432,8 +447,22 @@ impl Book {
     // ---------------------------------------------------------------- decide
 
     /// Check a command against the current state and turn it into events, changing nothing.
-    fn decide(&self, command: Command) -> Result<Vec<Event>> {
+    fn decide(&self, actor: &Actor, command: Command) -> Result<Vec<Event>> {
         match command {
+            Command::SaveProject { .. }
+            | Command::SavePerson { .. }
+            | Command::SetApprovalFlows { .. }
+            | Command::RecordTime { .. }
+            | Command::EditTime { .. }
+            | Command::LockTime { .. }
+            | Command::ApproveTime { .. }
+            | Command::RecordExpenses { .. }
+            | Command::SubmitExpenses { .. }
+            | Command::ApproveExpenses { .. }
+            | Command::SaveMilestone { .. }
+            | Command::ApproveMilestone { .. }
+            | Command::SaveDeferredItem { .. }
+            | Command::Generate { .. } => self.decide_cycle(actor, command),
             Command::CreateInvoices { invoices } => self.decide_create(invoices),
             Command::Edit { invoice, changes } => self.decide_edit(invoice, changes),
             Command::Issue { invoices } => self.decide_issue(invoices),
@@ -727,7 +756,7 @@ impl Book {
     fn decide_issue(&self, invoices: Vec<InvoiceId>) -> Result<Vec<Event>> {
         self.check_selection(&invoices)?;
         let today: NaiveDate = self.clock.now().date_naive();
-        let mut counters: HashMap<&str, u64> = HashMap::new();
+        let mut counters: HashMap<String, u64> = HashMap::new();
         // credited so far per credited number, in the credited invoice's currency
         let mut credited: HashMap<String, Decimal> = HashMap::new();
         let mut issued = Vec::with_capacity(invoices.len());
@@ -741,32 +770,40 @@ impl Book {
             if let Kind::CreditNote { credits: Some(n) } = &inv.kind {
                 self.check_credit_limit(inv, n, &mut credited)?;
             }
-            let (number, series) = match &inv.number {
-                Some(n) => (n.clone(), None),
-                None => {
-                    let name =
-                        match &inv.series {
-                            Some(s) => s.as_str(),
-                            None => {
-                                self.state.settings.series_by_kind.get(inv.kind.name()).map(String::as_str).ok_or_else(
-                                    || Error::UnknownSeries { series: format!("(for {})", inv.kind.name()) },
-                                )?
-                            }
-                        };
-                    let series =
-                        self.state.series.get(name).ok_or_else(|| Error::UnknownSeries { series: name.to_string() })?;
-                    let counter = counters.entry(name).or_insert(series.next);
-                    let number = Series { next: *counter, ..series.clone() }.peek();
-                    *counter += 1;
-                    if self.numbers.contains_key(&number) {
-                        return Err(Error::DuplicateNumber { number });
-                    }
-                    (number, Some(name.to_string()))
-                }
-            };
+            let (number, series) = self.number_for(inv, &mut counters)?;
             issued.push(Issued { invoice: id, number, issue_date: inv.issue_date.unwrap_or(today), series });
         }
         Ok(vec![Event::InvoicesIssued { issued }])
+    }
+
+    /// The number `inv` gets at issue: its own, or the next of its series (`counters` carries
+    /// the numbers handed out earlier in the same command). Also returns the series advanced.
+    pub(crate) fn number_for(
+        &self,
+        inv: &Invoice,
+        counters: &mut HashMap<String, u64>,
+    ) -> Result<(String, Option<String>)> {
+        if let Some(n) = &inv.number {
+            return Ok((n.clone(), None));
+        }
+        let name = match &inv.series {
+            Some(s) => s.clone(),
+            None => self
+                .state
+                .settings
+                .series_by_kind
+                .get(inv.kind.name())
+                .cloned()
+                .ok_or_else(|| Error::UnknownSeries { series: format!("(for {})", inv.kind.name()) })?,
+        };
+        let series = self.state.series.get(&name).ok_or_else(|| Error::UnknownSeries { series: name.clone() })?;
+        let counter = counters.entry(name.clone()).or_insert(series.next);
+        let number = Series { next: *counter, ..series.clone() }.peek();
+        *counter += 1;
+        if self.numbers.contains_key(&number) {
+            return Err(Error::DuplicateNumber { number });
+        }
+        Ok((number, Some(name)))
     }
 
     /// A credit note may not credit more than the credited invoice's total, counting every
@@ -898,7 +935,7 @@ impl Book {
 
     // ---------------------------------------------------------------- mutate
 
-    fn invoice_mut(&mut self, id: InvoiceId) -> Result<&mut Invoice> {
+    pub(crate) fn invoice_mut(&mut self, id: InvoiceId) -> Result<&mut Invoice> {
         index(id.0)
             .and_then(|i| self.state.invoices.get_mut(i))
             .ok_or_else(|| Error::UnknownInvoice { id: id.to_string() })
@@ -926,6 +963,20 @@ impl Book {
     /// damaged journal from building an impossible book.
     fn mutate(&mut self, env: &Envelope) -> Result<()> {
         match &env.event {
+            Event::ProjectSaved { .. }
+            | Event::PersonSaved { .. }
+            | Event::ApprovalFlowsSet { .. }
+            | Event::TimeRecorded { .. }
+            | Event::TimeEdited { .. }
+            | Event::TimeLocked { .. }
+            | Event::TimeApproved { .. }
+            | Event::ExpensesRecorded { .. }
+            | Event::ExpensesSubmitted { .. }
+            | Event::ExpensesApproved { .. }
+            | Event::MilestoneSaved { .. }
+            | Event::MilestoneApproved { .. }
+            | Event::DeferredItemSaved { .. }
+            | Event::InvoicesGenerated { .. } => return self.mutate_cycle(env),
             Event::BookOpened { .. } => {
                 return Err(Error::Replay { seq: env.seq, reason: "book_opened may only come first".into() })
             }
@@ -973,6 +1024,7 @@ impl Book {
                 let inv = self.invoice_mut(*invoice)?;
                 inv.status.document = transition(&inv.label(), inv.status.document, Document::Void)?;
                 inv.revision += 1;
+                self.release_billed(*invoice);
             }
             Event::DeliveryMarked { invoices, to } => {
                 for id in invoices {

@@ -3,8 +3,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use rust_decimal::Decimal;
+
 use crate::batch::{Outcome, Target};
 use crate::book::Settings;
+use crate::cycle::{Billed, DeferredItem, EntryId, Expense, ExpenseId, Milestone, Person, Project, TimeEntry};
 use crate::invoice::{Attachment, BatchId, Customer, Invoice, InvoiceId, Kind, Line, Origin, PaymentRecord, Period};
 use crate::money::{Currency, RoundingPolicy};
 use crate::policy::{Action, Actor};
@@ -223,6 +226,87 @@ pub enum Command {
         /// The reference.
         reference: String,
     },
+    /// Add or replace a project (schedule, members, approvers ...).
+    SaveProject {
+        /// The project.
+        project: Box<Project>,
+    },
+    /// Add or rename a person (their locked-until date is kept).
+    SavePerson {
+        /// The person.
+        person: Person,
+    },
+    /// Turn approval flows on or off.
+    SetApprovalFlows {
+        /// On or off.
+        on: bool,
+    },
+    /// Record time entries (consultants only their own), after the person's locked-until date.
+    RecordTime {
+        /// The entries; ids are assigned in order.
+        entries: Vec<TimeEntry>,
+    },
+    /// Change an open, unbilled time entry.
+    EditTime {
+        /// The entry.
+        entry: EntryId,
+        /// New hours.
+        hours: Decimal,
+        /// New rate.
+        rate: Decimal,
+        /// New task.
+        task: String,
+    },
+    /// Lock (submit) a person's time up to and including `until`.
+    LockTime {
+        /// The person.
+        person: String,
+        /// The last locked day.
+        until: NaiveDate,
+    },
+    /// Approve locked time entries (project managers: of their projects).
+    ApproveTime {
+        /// The entries.
+        entries: Vec<EntryId>,
+    },
+    /// Record expenses.
+    RecordExpenses {
+        /// The expenses; ids are assigned in order.
+        expenses: Vec<Expense>,
+    },
+    /// Submit open expenses.
+    SubmitExpenses {
+        /// The expenses.
+        expenses: Vec<ExpenseId>,
+    },
+    /// Approve submitted expenses.
+    ApproveExpenses {
+        /// The expenses.
+        expenses: Vec<ExpenseId>,
+    },
+    /// Add or replace an unbilled milestone.
+    SaveMilestone {
+        /// The milestone.
+        milestone: Milestone,
+    },
+    /// Approve a milestone for billing.
+    ApproveMilestone {
+        /// Its id.
+        milestone: String,
+    },
+    /// Add or replace an unbilled deferred-revenue (down-payment) item.
+    SaveDeferredItem {
+        /// The item.
+        item: DeferredItem,
+    },
+    /// Generate the invoices of every ready project (or of the projects named) for the
+    /// periods whose scheduled invoice date falls in `window` and has come (book clock).
+    Generate {
+        /// Invoice dates to cover.
+        window: Period,
+        /// Only these projects (empty: all).
+        projects: Vec<String>,
+    },
 }
 
 impl Command {
@@ -245,6 +329,20 @@ impl Command {
             Command::Process { .. } | Command::Unprocess { .. } => Action::Process,
             Command::UndoProcess { .. } => Action::Undo,
             Command::RecordReference { .. } => Action::RecordReference,
+            Command::SaveProject { .. }
+            | Command::SavePerson { .. }
+            | Command::SetApprovalFlows { .. }
+            | Command::SaveMilestone { .. }
+            | Command::SaveDeferredItem { .. } => Action::ManageProjects,
+            Command::RecordTime { .. }
+            | Command::EditTime { .. }
+            | Command::LockTime { .. }
+            | Command::RecordExpenses { .. }
+            | Command::SubmitExpenses { .. } => Action::SubmitTime,
+            Command::ApproveTime { .. } | Command::ApproveExpenses { .. } | Command::ApproveMilestone { .. } => {
+                Action::ApproveTime
+            }
+            Command::Generate { .. } => Action::Generate,
         }
     }
 }
@@ -373,6 +471,102 @@ pub enum Event {
         /// The reference.
         reference: String,
     },
+    /// A project was added or replaced.
+    ProjectSaved {
+        /// The project.
+        project: Box<Project>,
+    },
+    /// A person was added or renamed.
+    PersonSaved {
+        /// The person.
+        person: Person,
+    },
+    /// Approval flows were turned on or off.
+    ApprovalFlowsSet {
+        /// On or off.
+        on: bool,
+    },
+    /// Time entries were recorded; `first` is the id of the first.
+    TimeRecorded {
+        /// Id of the first entry.
+        first: EntryId,
+        /// The entries.
+        entries: Vec<TimeEntry>,
+    },
+    /// A time entry changed.
+    TimeEdited {
+        /// The entry.
+        entry: EntryId,
+        /// Hours.
+        hours: Decimal,
+        /// Rate.
+        rate: Decimal,
+        /// Task.
+        task: String,
+    },
+    /// A person locked their time up to a day.
+    TimeLocked {
+        /// The person.
+        person: String,
+        /// The last locked day.
+        until: NaiveDate,
+    },
+    /// Time entries were approved.
+    TimeApproved {
+        /// The entries.
+        entries: Vec<EntryId>,
+    },
+    /// Expenses were recorded; `first` is the id of the first.
+    ExpensesRecorded {
+        /// Id of the first.
+        first: ExpenseId,
+        /// The expenses.
+        expenses: Vec<Expense>,
+    },
+    /// Expenses were submitted.
+    ExpensesSubmitted {
+        /// The expenses.
+        expenses: Vec<ExpenseId>,
+    },
+    /// Expenses were approved.
+    ExpensesApproved {
+        /// The expenses.
+        expenses: Vec<ExpenseId>,
+    },
+    /// A milestone was added or replaced.
+    MilestoneSaved {
+        /// The milestone.
+        milestone: Milestone,
+    },
+    /// A milestone was approved.
+    MilestoneApproved {
+        /// Its id.
+        milestone: String,
+    },
+    /// A deferred-revenue item was added or replaced.
+    DeferredItemSaved {
+        /// The item.
+        item: DeferredItem,
+    },
+    /// Invoices were generated (issued and ready to send) from the cycle's data.
+    InvoicesGenerated {
+        /// Id of the first invoice; the others follow.
+        first: InvoiceId,
+        /// The invoices with what each billed.
+        generated: Vec<Generated>,
+    },
+}
+
+/// One invoice of [`Event::InvoicesGenerated`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generated {
+    /// The invoice, issued and ready to send.
+    pub invoice: Invoice,
+    /// The numbering series it advanced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
+    /// What it billed.
+    pub billed: Billed,
 }
 
 /// One issued invoice in [`Event::InvoicesIssued`].

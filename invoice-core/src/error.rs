@@ -249,6 +249,50 @@ pub enum Error {
         /// The text.
         value: String,
     },
+    /// No project with this id.
+    #[error("no project '{id}'")]
+    UnknownProject {
+        /// The id.
+        id: String,
+    },
+    /// No person with this id.
+    #[error("no person '{id}'")]
+    UnknownPerson {
+        /// The id.
+        id: String,
+    },
+    /// No time entry, expense, milestone or deferred item with this id.
+    #[error("no {what} {id}")]
+    UnknownEntry {
+        /// `time entry`, `expense`, `milestone` or `deferred item`.
+        what: &'static str,
+        /// The id.
+        id: String,
+    },
+    /// The period is not one of the project's schedule.
+    #[error("project {project}: {period} is not one of its billing periods")]
+    NotAPeriod {
+        /// The project.
+        project: String,
+        /// The period asked for.
+        period: String,
+    },
+    /// A schedule that cannot work.
+    #[error("project {project}: invalid schedule: {reason}")]
+    InvalidSchedule {
+        /// The project.
+        project: String,
+        /// Why.
+        reason: String,
+    },
+    /// Time, expenses or milestones that are locked, approved or billed cannot change.
+    #[error("{what} cannot change: {reason}")]
+    Locked {
+        /// What was to change (e.g. `time entry 17`).
+        what: String,
+        /// Why not.
+        reason: String,
+    },
     /// A journal event that cannot be applied to the book being rebuilt.
     #[error("journal event {seq} cannot be replayed: {reason}")]
     Replay {
@@ -300,6 +344,12 @@ impl Error {
             Error::InvalidDecimal { .. } => "invalid_decimal",
             Error::UnknownCurrency { .. } => "unknown_currency",
             Error::UnknownState { .. } => "unknown_state",
+            Error::UnknownProject { .. } => "unknown_project",
+            Error::UnknownPerson { .. } => "unknown_person",
+            Error::UnknownEntry { .. } => "unknown_entry",
+            Error::NotAPeriod { .. } => "not_a_period",
+            Error::InvalidSchedule { .. } => "invalid_schedule",
+            Error::Locked { .. } => "locked",
             Error::Replay { .. } => "replay",
             Error::Json { .. } => "json",
             Error::Io(_) => "io",

@@ -67,6 +67,7 @@ pub mod batch;
 pub mod book;
 pub mod clock;
 pub mod command;
+pub mod cycle;
 pub mod error;
 pub mod invoice;
 pub mod money;
@@ -82,7 +83,7 @@ pub use batch::{
 };
 pub use book::{Book, Series, Settings};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use command::{Change, Command, Envelope, Event, Issued, RecordedResult};
+pub use command::{Change, Command, Envelope, Event, Generated, Issued, RecordedResult};
 pub use error::{Error, Result, UndoRefusal, Violation, ViolationCode};
 pub use invoice::{
     Attachment, BatchId, Customer, Invoice, InvoiceBuilder, InvoiceId, Kind, Line, LineKind, Origin, PaymentRecord,

@@ -77,6 +77,14 @@ pub enum Action {
     Undo,
     /// Record the accounting system's reference number.
     RecordReference,
+    /// Set up projects, people, milestones, deferred items and the approval-flows setting.
+    ManageProjects,
+    /// Record, edit and lock time; record and submit expenses (consultants: their own).
+    SubmitTime,
+    /// Approve time, expenses and milestones (project managers: of their projects).
+    ApproveTime,
+    /// Generate the invoices of ready projects.
+    Generate,
 }
 
 impl fmt::Display for Action {
@@ -93,14 +101,19 @@ impl fmt::Display for Action {
             Action::Process => "process invoices",
             Action::Undo => "undo process batches",
             Action::RecordReference => "record accounting references",
+            Action::ManageProjects => "manage projects",
+            Action::SubmitTime => "record time",
+            Action::ApproveTime => "approve time",
+            Action::Generate => "generate invoices",
         })
     }
 }
 
 /// Which roles may perform which actions.
 ///
-/// The default lets administrators do everything and finance everything but posting,
-/// exporting, processing and undo; other roles may not change invoices.
+/// The default lets administrators do everything; finance everything but posting,
+/// exporting, processing, undo and approving time; project managers record and approve time;
+/// consultants record and lock their own time. Viewers change nothing.
 ///
 /// ```
 /// use invoice_core::{Action, Policy, Role};
@@ -118,14 +131,43 @@ impl Default for Policy {
     fn default() -> Policy {
         use Action::*;
         let mut policy = Policy { rules: BTreeMap::new() };
-        for action in
-            [EditInvoices, Issue, Void, Deliver, RecordPayments, Batch, Post, Export, Process, Undo, RecordReference]
-        {
+        let everything = [
+            EditInvoices,
+            Issue,
+            Void,
+            Deliver,
+            RecordPayments,
+            Batch,
+            Post,
+            Export,
+            Process,
+            Undo,
+            RecordReference,
+            ManageProjects,
+            SubmitTime,
+            ApproveTime,
+            Generate,
+        ];
+        for action in everything {
             policy.grant(Role::Administrator, action);
         }
-        for action in [EditInvoices, Issue, Void, Deliver, RecordPayments, Batch, RecordReference] {
+        let finance = [
+            EditInvoices,
+            Issue,
+            Void,
+            Deliver,
+            RecordPayments,
+            Batch,
+            RecordReference,
+            ManageProjects,
+            SubmitTime,
+            Generate,
+        ];
+        for action in finance {
             policy.grant(Role::Finance, action);
         }
+        policy.grant(Role::ProjectManager, SubmitTime).grant(Role::ProjectManager, ApproveTime);
+        policy.grant(Role::Consultant, SubmitTime);
         policy
     }
 }
