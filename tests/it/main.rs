@@ -2,6 +2,7 @@
 
 mod backlog;
 mod common;
+mod cycle;
 mod journal;
 mod lifecycle;
 mod refusals;
