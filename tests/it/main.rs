@@ -3,6 +3,7 @@
 mod backlog;
 mod common;
 mod cycle;
+mod cycle_props;
 mod journal;
 mod lifecycle;
 mod refusals;
