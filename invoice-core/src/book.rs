@@ -712,12 +712,14 @@ impl Book {
                 }
             }
             inv.id = id;
+            inv.lines.iter_mut().for_each(Line::normalize_zeros);
             out.push(inv);
         }
         Ok(vec![Event::InvoicesCreated { first, invoices: out }])
     }
 
     fn decide_edit(&self, id: InvoiceId, changes: Vec<Change>) -> Result<Vec<Event>> {
+        let changes: Vec<Change> = changes.into_iter().map(Change::normalized).collect();
         let inv = self.invoice(id)?;
         let accounting = inv.status.accounting;
         for change in &changes {

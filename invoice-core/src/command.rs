@@ -76,6 +76,17 @@ impl Change {
         matches!(self, Change::Location(_) | Change::InvoiceType(_))
     }
 
+    /// The change with zero values given a positive sign (see [`Line::normalize_zeros`]).
+    pub(crate) fn normalized(self) -> Change {
+        match self {
+            Change::Lines(mut v) => {
+                v.iter_mut().for_each(Line::normalize_zeros);
+                Change::Lines(v)
+            }
+            other => other,
+        }
+    }
+
     pub(crate) fn apply(&self, invoice: &mut Invoice) {
         match self.clone() {
             Change::Customer(v) => invoice.customer = v,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result, Violation, ViolationCode};
-use crate::money::{Currency, Money, RoundingPolicy, TaxRounding};
+use crate::money::{positive_zero, Currency, Money, RoundingPolicy, TaxRounding};
 use crate::status::Status;
 
 /// The book's internal id of an invoice. Drafts have an id long before they have a number.
@@ -284,6 +284,14 @@ impl Line {
     pub fn service_date(mut self, date: NaiveDate) -> Line {
         self.service_date = Some(date);
         self
+    }
+
+    /// Give zero values a positive sign: `-0` would come back from the journal as `0` and
+    /// change the content hash (the book calls this for every line it takes in).
+    pub fn normalize_zeros(&mut self) {
+        self.quantity = positive_zero(self.quantity);
+        self.unit_price = positive_zero(self.unit_price);
+        self.tax_rate = positive_zero(self.tax_rate);
     }
 
     /// The VAT category in effect (explicit, or derived from the rate).

@@ -233,6 +233,15 @@ impl fmt::Display for Money {
     }
 }
 
+/// `d`, with a zero given a positive sign. `-0` does not survive a trip through JSON (it
+/// comes back as `0`), so the book stores every zero it takes in as `0`.
+pub fn positive_zero(mut d: Decimal) -> Decimal {
+    if d.is_zero() {
+        d.set_sign_positive(true);
+    }
+    d
+}
+
 /// Parse an external decimal string exactly: an optional `-`, digits, an optional `.` and
 /// digits. No exponent, no spaces, no thousands separators, and no silent rounding of
 /// inputs with more than 28 significant digits (that is an error).

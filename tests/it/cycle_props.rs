@@ -34,7 +34,10 @@ fn op() -> impl Strategy<Value = Op> {
 
 /// (person, project, month, day, quarter hours, rate in cents, billable)
 fn entries() -> impl Strategy<Value = Vec<(usize, usize, u32, u32, i64, i64, bool)>> {
-    proptest::collection::vec((0..3usize, 0..2usize, 10u32..=11, 1u32..=30, 1i64..=32, 5000i64..=15099, prop::bool::weighted(0.9)), 0..40)
+    proptest::collection::vec(
+        (0..3usize, 0..2usize, 10u32..=11, 1u32..=30, 1i64..=32, 5000i64..=15099, prop::bool::weighted(0.9)),
+        0..40,
+    )
 }
 
 fn admin() -> Actor {
@@ -45,7 +48,12 @@ fn setup(flows: bool, raw: &[(usize, usize, u32, u32, i64, i64, bool)], expenses
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 15, 9, 0, 0).unwrap());
     let mut book = Book::with_clock(Settings { approval_flows: flows, ..Settings::default() }, clock);
     for (k, id) in PROJECTS.iter().enumerate() {
-        let mut p = Project::new(*id, format!("Project {k}"), Customer::new(format!("C{k}"), format!("Client {k}")), Currency::EUR);
+        let mut p = Project::new(
+            *id,
+            format!("Project {k}"),
+            Customer::new(format!("C{k}"), format!("Client {k}")),
+            Currency::EUR,
+        );
         p.schedule = Some(Schedule::Monthly { invoice_day: InvoiceDay::Last });
         p.grouping = if k == 0 { Grouping::ByPerson } else { Grouping::ByTask };
         p.tax_rate = Decimal::new(19, 2);
@@ -57,8 +65,14 @@ fn setup(flows: bool, raw: &[(usize, usize, u32, u32, i64, i64, bool)], expenses
     let list: Vec<TimeEntry> = raw
         .iter()
         .map(|&(person, project, m, day, quarters, cents, billable)| {
-            let mut e = TimeEntry::new(PEOPLE[person], PROJECTS[project], d(m, day), Decimal::new(quarters * 25, 2), Decimal::new(cents, 2))
-                .task(["Build", "Test"][(quarters % 2) as usize]);
+            let mut e = TimeEntry::new(
+                PEOPLE[person],
+                PROJECTS[project],
+                d(m, day),
+                Decimal::new(quarters * 25, 2),
+                Decimal::new(cents, 2),
+            )
+            .task(["Build", "Test"][(quarters % 2) as usize]);
             e.billable = billable;
             e
         })
@@ -68,7 +82,15 @@ fn setup(flows: bool, raw: &[(usize, usize, u32, u32, i64, i64, bool)], expenses
     }
     let xs: Vec<Expense> = expenses
         .iter()
-        .map(|&(project, day, cents)| Expense::new(PROJECTS[project], d(11, day), format!("Expense {cents}"), Decimal::new(cents, 2), Currency::EUR))
+        .map(|&(project, day, cents)| {
+            Expense::new(
+                PROJECTS[project],
+                d(11, day),
+                format!("Expense {cents}"),
+                Decimal::new(cents, 2),
+                Currency::EUR,
+            )
+        })
         .collect();
     if !xs.is_empty() {
         let n = xs.len() as u64;
@@ -105,11 +127,16 @@ fn run(book: &mut Book, op: &Op) {
                 .filter(|(_, p)| **p)
                 .map(|(e, _)| e.id)
                 .collect();
-            if waiting.is_empty() { Ok(()) } else { book.apply(&admin(), Command::ApproveTime { entries: waiting }).map(|_| ()) }
+            if waiting.is_empty() {
+                Ok(())
+            } else {
+                book.apply(&admin(), Command::ApproveTime { entries: waiting }).map(|_| ())
+            }
         }
         Op::Generate => book.generate(&admin(), window(), vec![]).map(|_| ()),
         Op::VoidOne { pick } => {
-            let live: Vec<InvoiceId> = book.invoices().iter().filter(|i| i.status.document == Document::Issued).map(|i| i.id).collect();
+            let live: Vec<InvoiceId> =
+                book.invoices().iter().filter(|i| i.status.document == Document::Issued).map(|i| i.id).collect();
             match live.get(pick % live.len().max(1)) {
                 Some(id) => book.apply(&admin(), Command::Void { invoice: *id, reason: "test".into() }).map(|_| ()),
                 None => Ok(()),
@@ -172,7 +199,9 @@ fn check(book: &Book, flows: bool) {
             match r {
                 Readiness::Invoiced { .. } => {}
                 Readiness::Ready(_) => assert!(!open, "{p} {period} ready with open entries"),
-                Readiness::Pending(ref b) => assert!(open, "{p} {period} pending without open entries: {:?}", b.reasons),
+                Readiness::Pending(ref b) => {
+                    assert!(open, "{p} {period} pending without open entries: {:?}", b.reasons)
+                }
                 other => panic!("unexpected {other:?}"),
             }
         }

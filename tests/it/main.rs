@@ -6,4 +6,5 @@ mod cycle;
 mod cycle_props;
 mod journal;
 mod lifecycle;
+mod props;
 mod refusals;

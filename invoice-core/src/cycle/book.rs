@@ -8,13 +8,14 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Billed, Breakdown, Chase, EntryId, EntryState, ExpenseId, Grouping, OwesApproval, OwesTime, Project, Readiness,
-    Reason,
+    Billed, Breakdown, Chase, DeferredItem, EntryId, EntryState, Expense, ExpenseId, Grouping, Milestone, OwesApproval,
+    OwesTime, Project, Readiness, Reason, TimeEntry,
 };
 use crate::book::Book;
 use crate::command::{Command, Envelope, Event, Generated};
 use crate::error::{Error, Result, Violation};
 use crate::invoice::{Invoice, InvoiceId, Line, LineKind, Origin, Period};
+use crate::money::positive_zero;
 use crate::policy::{Actor, Role};
 use crate::status::{Delivery, Document};
 
@@ -455,6 +456,7 @@ impl Book {
                             continue;
                         }
                         invoice.id = InvoiceId(first.0 + generated.len() as u64);
+                        invoice.lines.iter_mut().for_each(Line::normalize_zeros);
                         let (number, series) = self.number_for(&invoice, &mut counters)?;
                         invoice.number = Some(number.clone());
                         invoice.status.document = Document::Issued;
@@ -671,6 +673,10 @@ impl Book {
                     }
                     Self::check_entry_amounts(&what, e.hours, e.rate)?;
                 }
+                let entries = entries
+                    .into_iter()
+                    .map(|e| TimeEntry { hours: positive_zero(e.hours), rate: positive_zero(e.rate), ..e })
+                    .collect();
                 Ok(vec![Event::TimeRecorded { first: EntryId(c.entries.len() as u64 + 1), entries }])
             }
             Command::EditTime { entry, hours, rate, task } => {
@@ -684,7 +690,7 @@ impl Book {
                     return Err(locked(what, "it is locked"));
                 }
                 Self::check_entry_amounts(&what, hours, rate)?;
-                Ok(vec![Event::TimeEdited { entry, hours, rate, task }])
+                Ok(vec![Event::TimeEdited { entry, hours: positive_zero(hours), rate: positive_zero(rate), task }])
             }
             Command::LockTime { person, until } => {
                 Self::check_self(actor, &person)?;
@@ -724,6 +730,7 @@ impl Book {
                         return Err(locked(format!("new expense of {}", x.project), "it has no description"));
                     }
                 }
+                let expenses = expenses.into_iter().map(|x| Expense { amount: positive_zero(x.amount), ..x }).collect();
                 Ok(vec![Event::ExpensesRecorded { first: ExpenseId(c.expenses.len() as u64 + 1), expenses }])
             }
             Command::SubmitExpenses { expenses } => self.decide_expenses(actor, expenses, false),
@@ -736,7 +743,9 @@ impl Book {
                         format!("it was billed on {}", self.invoice(inv)?.label()),
                     ));
                 }
-                Ok(vec![Event::MilestoneSaved { milestone }])
+                Ok(vec![Event::MilestoneSaved {
+                    milestone: Milestone { amount: positive_zero(milestone.amount), ..milestone },
+                }])
             }
             Command::ApproveMilestone { milestone } => {
                 let m = c
@@ -757,7 +766,7 @@ impl Book {
                         format!("it was billed on {}", self.invoice(inv)?.label()),
                     ));
                 }
-                Ok(vec![Event::DeferredItemSaved { item }])
+                Ok(vec![Event::DeferredItemSaved { item: DeferredItem { amount: positive_zero(item.amount), ..item } }])
             }
             Command::Generate { window, projects } => Ok(self.plan_generate(&window, &projects)?.0),
             _ => Err(Error::Replay { seq: 0, reason: "not a billing-cycle command".into() }),

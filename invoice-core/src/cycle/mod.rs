@@ -45,7 +45,7 @@ use crate::invoice::{Customer, InvoiceId, Period};
 use crate::money::Currency;
 
 mod book;
-mod schedule;
+pub mod schedule;
 
 pub use book::{CycleView, DueProject, GenerateOutcome};
 pub use schedule::{InvoiceDay, Schedule, Unit};
