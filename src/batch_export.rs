@@ -1,1 +1,648 @@
 //! Exporting a posted batch of the book to a file: write, then record the results.
+//!
+//! [`export_batch`] is the one call an application makes to send a posted export batch to
+//! its target: it writes the invoices the batch still has to send
+//! ([`Book::export_work`](invoice_core::Book::export_work)) with the batch's format, then
+//! records every result (and with them the export ledger) in one
+//! [`Command::RecordExportResults`]. Either both happen or neither: whatever the book would
+//! refuse is checked before anything is written, the output is written under a temporary
+//! name beside the destination and renamed into place only when complete, and an error while
+//! writing removes it and leaves the book unchanged.
+//!
+//! - One-file formats ([`Layout::OneFile`]) write the file `destination`.
+//! - One-document-per-invoice formats ([`Layout::OnePerInvoice`]) write the directory
+//!   `destination` with one file per invoice, named after the invoice number made safe for
+//!   file systems (see [`safe_file_name`]) plus the format's extension.
+//!
+//! The destination must not exist yet (an export never overwrites an earlier one).
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use invoice_core::{Action, Actor, BatchId, BatchState, Book, Command, Invoice, InvoiceId, Outcome};
+use invoice_export::{Config, DocumentSink, Format, InvoiceResult, Layout, Report};
+
+/// Why [`export_batch`] did not export. In every case the book is unchanged and nothing is
+/// left at the destination.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// The book refused: the actor may not export, the batch is unknown or not posted, or
+    /// recording the results failed.
+    Core(invoice_core::Error),
+    /// The export crate failed (writing the output).
+    Export(invoice_export::Error),
+    /// The format is not the one the batch was created for.
+    WrongFormat {
+        /// The batch.
+        batch: BatchId,
+        /// The format the batch's target names.
+        target: String,
+        /// The format given.
+        format: String,
+    },
+    /// The destination exists already.
+    DestinationExists {
+        /// The destination.
+        path: PathBuf,
+    },
+    /// Creating, writing or renaming the output failed.
+    Io(io::Error),
+}
+
+impl ExportError {
+    /// A stable snake_case code: the core's code, `wrong_format`, `destination_exists`, `io`,
+    /// or the export crate's code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ExportError::Core(e) => e.code(),
+            ExportError::Export(e) => e.code(),
+            ExportError::WrongFormat { .. } => "wrong_format",
+            ExportError::DestinationExists { .. } => "destination_exists",
+            ExportError::Io(_) => "io",
+        }
+    }
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportError::Core(e) => write!(f, "{e}"),
+            ExportError::Export(e) => write!(f, "{e}"),
+            ExportError::WrongFormat { batch, target, format } => {
+                write!(f, "batch {batch} goes to format '{target}', not '{format}'")
+            }
+            ExportError::DestinationExists { path } => {
+                write!(f, "{} exists already; an export never overwrites one", path.display())
+            }
+            ExportError::Io(e) => write!(f, "writing the export failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ExportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ExportError::Core(e) => Some(e),
+            ExportError::Export(e) => Some(e),
+            ExportError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<invoice_core::Error> for ExportError {
+    fn from(e: invoice_core::Error) -> ExportError {
+        ExportError::Core(e)
+    }
+}
+
+impl From<invoice_export::Error> for ExportError {
+    fn from(e: invoice_export::Error) -> ExportError {
+        match e {
+            invoice_export::Error::Io(io) => ExportError::Io(io),
+            invoice_export::Error::Core(core) => ExportError::Core(core),
+            other => ExportError::Export(other),
+        }
+    }
+}
+
+impl From<io::Error> for ExportError {
+    fn from(e: io::Error) -> ExportError {
+        ExportError::Io(e)
+    }
+}
+
+/// Export the posted `batch` of `book` for `actor` with `format` and `config` to
+/// `destination`, then record every result in one [`Command::RecordExportResults`].
+///
+/// Returns the report: one result per invoice the batch still had to send, in batch order,
+/// including the invoices without lines (skipped with "Invoice has no lines - not sent").
+/// Failed invoices (pre-flight errors) are recorded as failed and stay in the batch for a
+/// re-run; the others are done.
+///
+/// # Errors
+///
+/// Nothing is written and the book is unchanged when the actor may not export, the batch is
+/// not a posted export batch, `format` is not the batch's target format, or `destination`
+/// exists. When writing fails the partial output is removed and the book is unchanged.
+///
+/// # Example
+///
+/// ```
+/// use invoice_engine::batch_export::export_batch;
+/// use invoice_engine::export::{format, Config};
+/// use invoice_engine::*;
+/// use rust_decimal_macros::dec;
+///
+/// let mut book = Book::new(Settings::default());
+/// let admin = Actor::new("ana", Role::Administrator);
+/// let draft = Invoice::builder(Customer::new("C001", "Müller GmbH"), Currency::EUR)
+///     .line(Line::new("Consulting, November", dec!(37.5), dec!(120.00)).tax_rate(dec!(0.19)).gl_account("8400"))
+///     .build();
+/// let id = book.create_invoice(&admin, draft)?;
+/// book.issue(&admin, id)?;
+/// let batch = book.create_export_batch(&admin, vec![id], Target::new("csv", "Demo Ltd"), None)?;
+/// book.apply(&admin, Command::Post { batch })?;
+///
+/// let dir = std::env::temp_dir().join(format!("invoice-engine-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("november.csv");
+/// let report = export_batch(&mut book, &admin, batch, format("csv")?, &Config::default(), &path)?;
+///
+/// assert_eq!(report.counts(), (1, 0, 0)); // exported, skipped, failed
+/// assert_eq!(book.invoice(id)?.status.accounting, Accounting::Exported);
+/// assert!(std::fs::read_to_string(&path)?.starts_with("invoice_number,kind,"));
+/// // exporting it again needs a new batch, forced with a reason
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn export_batch(
+    book: &mut Book,
+    actor: &Actor,
+    batch: BatchId,
+    format: &dyn Format,
+    config: &Config,
+    destination: &Path,
+) -> Result<Report, ExportError> {
+    export_batch_with(book, actor, batch, format, config, destination, &|f| Box::new(f))
+}
+
+/// Wraps each file the export writes (tests inject failing writers here).
+type Wrap<'a> = &'a dyn Fn(File) -> Box<dyn Write>;
+
+fn export_batch_with(
+    book: &mut Book,
+    actor: &Actor,
+    batch: BatchId,
+    format: &dyn Format,
+    config: &Config,
+    destination: &Path,
+    wrap: Wrap<'_>,
+) -> Result<Report, ExportError> {
+    // Everything the book would refuse, before anything is written.
+    book.settings().policy.check(actor, Action::Export)?;
+    let b = book.export_batch(batch)?;
+    if b.state != BatchState::Posted {
+        return Err(invoice_core::Error::BatchState {
+            batch,
+            state: b.state_name(),
+            action: "export it (post it first)",
+        }
+        .into());
+    }
+    if b.target.format != format.name() {
+        return Err(ExportError::WrongFormat { batch, target: b.target.format.clone(), format: format.name().into() });
+    }
+    if fs::symlink_metadata(destination).is_ok() {
+        return Err(ExportError::DestinationExists { path: destination.to_path_buf() });
+    }
+
+    let work = book.export_work(batch)?;
+    let report = match format.layout() {
+        Layout::OneFile => write_file(format, config, &work, destination, wrap)?,
+        Layout::OnePerInvoice => write_directory(format, config, &work, destination, wrap)?,
+    };
+    let report = with_skipped(book, batch, report)?;
+
+    let results = report.outcomes();
+    if let Err(e) = book.apply(actor, Command::RecordExportResults { batch, results }) {
+        // Not expected after the checks above; keep book and disk consistent all the same.
+        remove(destination, format.layout());
+        return Err(e.into());
+    }
+    Ok(report)
+}
+
+/// The report in batch order, with the open invoices that have no lines as skipped.
+fn with_skipped(book: &Book, batch: BatchId, report: Report) -> Result<Report, ExportError> {
+    let b = book.export_batch(batch)?;
+    let mut by_id: HashMap<InvoiceId, InvoiceResult> = report.results.into_iter().map(|r| (r.invoice, r)).collect();
+    let mut results = Vec::with_capacity(by_id.len());
+    for id in &b.invoices {
+        if !b.results.get(id).is_some_and(|r| r.is_open()) {
+            continue;
+        }
+        if let Some(r) = by_id.remove(id) {
+            results.push(r);
+            continue;
+        }
+        let inv = book.invoice(*id)?;
+        if let Some(reason) = inv.export_skip_reason() {
+            results.push(InvoiceResult {
+                invoice: *id,
+                number: inv.label(),
+                outcome: Outcome::Skipped { reason: reason.to_string() },
+                warnings: Vec::new(),
+            });
+        }
+    }
+    Ok(Report { format: report.format, results })
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A name beside `destination` that nothing else uses: `.<name>.<pid>-<n>.tmp`.
+fn temp_path(destination: &Path) -> PathBuf {
+    let name = destination.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    destination.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()))
+}
+
+fn remove(path: &Path, layout: Layout) {
+    let _ = match layout {
+        Layout::OneFile => fs::remove_file(path),
+        Layout::OnePerInvoice => fs::remove_dir_all(path),
+    };
+}
+
+fn write_file(
+    format: &dyn Format,
+    config: &Config,
+    work: &[&Invoice],
+    destination: &Path,
+    wrap: Wrap<'_>,
+) -> Result<Report, ExportError> {
+    let (tmp, file) = loop {
+        let tmp = temp_path(destination);
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(file) => break (tmp, file),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let written = (|| -> Result<Report, ExportError> {
+        let sync = file.try_clone()?;
+        let mut out = BufWriter::with_capacity(1 << 16, wrap(file));
+        let report = invoice_export::export(format, config, work.iter().copied(), &mut out)?;
+        out.flush()?;
+        drop(out);
+        sync.sync_all()?;
+        fs::rename(&tmp, destination)?;
+        Ok(report)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
+fn write_directory(
+    format: &dyn Format,
+    config: &Config,
+    work: &[&Invoice],
+    destination: &Path,
+    wrap: Wrap<'_>,
+) -> Result<Report, ExportError> {
+    let tmp = loop {
+        let tmp = temp_path(destination);
+        match fs::create_dir(&tmp) {
+            Ok(()) => break tmp,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let written = (|| -> Result<Report, ExportError> {
+        let mut sink = DirectorySink { dir: &tmp, extension: format.extension(), used: HashSet::new(), wrap };
+        let report = invoice_export::export_documents(format, config, work.iter().copied(), &mut sink)?;
+        fs::rename(&tmp, destination)?;
+        Ok(report)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    written
+}
+
+/// Writes each document to `<safe number>.<extension>` in a directory.
+struct DirectorySink<'a> {
+    dir: &'a Path,
+    extension: &'static str,
+    /// Names taken so far, lower-cased (file systems that ignore case must not merge two).
+    used: HashSet<String>,
+    wrap: Wrap<'a>,
+}
+
+impl DocumentSink for DirectorySink<'_> {
+    fn document(&mut self, invoice: &Invoice, bytes: &[u8]) -> io::Result<()> {
+        let base = safe_file_name(&invoice.label());
+        let mut name = base.clone();
+        let mut n = 1;
+        while !self.used.insert(name.to_lowercase()) {
+            n += 1;
+            name = format!("{base}-{n}");
+        }
+        let path = self.dir.join(format!("{name}.{}", self.extension));
+        let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
+        let sync = file.try_clone()?;
+        let mut out = (self.wrap)(file);
+        out.write_all(bytes)?;
+        out.flush()?;
+        drop(out);
+        sync.sync_all()
+    }
+}
+
+/// An invoice number made safe as a file name (without extension) on every common file
+/// system: path separators, `:`, `*`, `?`, `"`, `<`, `>`, `|` and control characters become
+/// `_`; leading and trailing dots and spaces are dropped (so no `.`, `..` or hidden files);
+/// Windows device names get a leading `_`; at most 100 characters; an empty result is
+/// `invoice`. [`export_batch`] also makes names unique within the directory (ignoring case)
+/// by appending `-2`, `-3`, ...
+///
+/// ```
+/// use invoice_engine::batch_export::safe_file_name;
+/// assert_eq!(safe_file_name("INV-2026/0001"), "INV-2026_0001");
+/// assert_eq!(safe_file_name("../../etc/passwd"), "_.._etc_passwd");
+/// assert_eq!(safe_file_name(".."), "invoice");
+/// assert_eq!(safe_file_name("CON"), "_CON");
+/// ```
+pub fn safe_file_name(number: &str) -> String {
+    let replaced: String =
+        number
+            .chars()
+            .map(|c| {
+                if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect();
+    let trimmed = replaced.trim_matches(|c: char| c == '.' || c.is_whitespace());
+    let mut name: String = trimmed.chars().take(100).collect();
+    let trimmed_end = name.trim_end_matches(|c: char| c == '.' || c.is_whitespace()).len();
+    name.truncate(trimmed_end);
+    if name.is_empty() {
+        return "invoice".into();
+    }
+    let stem = name.split('.').next().unwrap_or("").to_ascii_uppercase();
+    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && stem.as_bytes().get(3).is_some_and(u8::is_ascii_digit));
+    if reserved {
+        name.insert(0, '_');
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use invoice_core::{
+        Accounting, Currency, Customer, Invoice, Line, ManualClock, Role, Settings, Target, NO_LINES_MESSAGE,
+    };
+    use invoice_export::Problem;
+    use rust_decimal_macros::dec;
+    use std::sync::Arc;
+
+    fn admin() -> Actor {
+        Actor::new("ana", Role::Administrator)
+    }
+
+    /// A scratch directory under the target dir, removed on drop.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+            let dir =
+                std::env::temp_dir().join(format!("invoice-engine-batch-export-{name}-{}-{n}", std::process::id()));
+            let _ = fs::remove_dir_all(&dir);
+            fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+
+        fn entries(&self) -> Vec<String> {
+            let mut v: Vec<String> =
+                fs::read_dir(&self.0).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+            v.sort();
+            v
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// A book with a posted batch to `format` of: two invoices with lines (numbers given)
+    /// and one without lines.
+    fn posted(format: &str, numbers: &[&str]) -> (Book, BatchId, Vec<InvoiceId>) {
+        let clock = ManualClock::new(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 30, 9, 0, 0).unwrap());
+        let mut book = Book::with_clock(Settings::default(), Arc::new(clock));
+        let mut drafts: Vec<Invoice> = numbers
+            .iter()
+            .map(|n| {
+                Invoice::builder(Customer::new("C1", "Acme"), Currency::EUR)
+                    .number(*n)
+                    .line(Line::new("Consulting", dec!(2), dec!(100.00)).tax_rate(dec!(0.19)).gl_account("8400"))
+                    .build()
+            })
+            .collect();
+        drafts.push(Invoice::builder(Customer::new("C2", "Empty"), Currency::EUR).number("EMPTY-1").build());
+        let ids = book.create_invoices(&admin(), drafts).unwrap();
+        book.apply(&admin(), Command::Issue { invoices: ids.clone() }).unwrap();
+        let batch = book.create_export_batch(&admin(), ids.clone(), Target::new(format, "Demo"), None).unwrap();
+        book.apply(&admin(), Command::Post { batch }).unwrap();
+        (book, batch, ids)
+    }
+
+    fn snapshot(book: &Book) -> String {
+        serde_json::to_string(book).unwrap()
+    }
+
+    #[test]
+    fn exports_the_file_and_records_every_result() {
+        let dir = Scratch::new("ok");
+        let (mut book, batch, ids) = posted("csv", &["INV-1", "INV-2"]);
+        let path = dir.0.join("out.csv");
+        let report =
+            export_batch(&mut book, &admin(), batch, invoice_export::format("csv").unwrap(), &Config::default(), &path)
+                .unwrap();
+        assert_eq!(report.counts(), (2, 1, 0));
+        assert_eq!(report.results[2].outcome, Outcome::Skipped { reason: NO_LINES_MESSAGE.into() });
+        assert_eq!(dir.entries(), ["out.csv"]);
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        for id in &ids[..2] {
+            assert_eq!(book.invoice(*id).unwrap().status.accounting, Accounting::Exported);
+        }
+        let target = Target::new("csv", "Demo");
+        for id in &ids[..2] {
+            assert!(book.ledger().last_export(*id, &target).is_some(), "no ledger entry for {id}");
+        }
+        // a second export of the same (now closed) batch is refused, and writes nothing
+        let again = dir.0.join("again.csv");
+        let before = snapshot(&book);
+        let err = export_batch(
+            &mut book,
+            &admin(),
+            batch,
+            invoice_export::format("csv").unwrap(),
+            &Config::default(),
+            &again,
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "batch_state");
+        assert_eq!(snapshot(&book), before);
+        assert_eq!(dir.entries(), ["out.csv"]);
+    }
+
+    /// Fails after `budget` bytes.
+    struct Failing {
+        budget: usize,
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if buf.len() > self.budget {
+                return Err(io::Error::other("disk full"));
+            }
+            self.budget -= buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failing_writer_leaves_the_book_unchanged_and_no_file() {
+        let dir = Scratch::new("failing");
+        let (mut book, batch, _) = posted("csv", &["INV-1", "INV-2"]);
+        let before = snapshot(&book);
+        let path = dir.0.join("out.csv");
+        let f = invoice_export::format("csv").unwrap();
+        let err = export_batch_with(&mut book, &admin(), batch, f, &Config::default(), &path, &|_file| {
+            Box::new(Failing { budget: 10 })
+        })
+        .unwrap_err();
+        assert_eq!(err.code(), "io", "{err}");
+        assert_eq!(snapshot(&book), before);
+        assert!(dir.entries().is_empty(), "{:?}", dir.entries());
+        // and then it works
+        export_batch(&mut book, &admin(), batch, f, &Config::default(), &path).unwrap();
+        assert_eq!(dir.entries(), ["out.csv"]);
+    }
+
+    #[test]
+    fn an_unwritable_destination_leaves_the_book_unchanged() {
+        let dir = Scratch::new("unwritable");
+        fs::write(dir.0.join("a-file"), b"x").unwrap();
+        let (mut book, batch, _) = posted("csv", &["INV-1"]);
+        let before = snapshot(&book);
+        // the parent "directory" is a file: nothing can be created there, even by root
+        let path = dir.0.join("a-file").join("out.csv");
+        let err =
+            export_batch(&mut book, &admin(), batch, invoice_export::format("csv").unwrap(), &Config::default(), &path)
+                .unwrap_err();
+        assert_eq!(err.code(), "io");
+        assert_eq!(snapshot(&book), before);
+        assert_eq!(dir.entries(), ["a-file"]);
+    }
+
+    #[test]
+    fn refusals_come_before_any_writing() {
+        let dir = Scratch::new("refusals");
+        let (mut book, batch, _) = posted("csv", &["INV-1"]);
+        let before = snapshot(&book);
+        let csv = invoice_export::format("csv").unwrap();
+        let path = dir.0.join("out.csv");
+        let finance = Actor::new("fred", Role::Finance);
+        let cases: Vec<(Result<Report, ExportError>, &str)> = vec![
+            (export_batch(&mut book, &finance, batch, csv, &Config::default(), &path), "forbidden"),
+            (
+                export_batch(
+                    &mut book,
+                    &admin(),
+                    batch,
+                    invoice_export::format("iif").unwrap(),
+                    &Config::default(),
+                    &path,
+                ),
+                "wrong_format",
+            ),
+            (export_batch(&mut book, &admin(), BatchId(99), csv, &Config::default(), &path), "unknown_batch"),
+        ];
+        for (result, code) in cases {
+            assert_eq!(result.unwrap_err().code(), code);
+        }
+        fs::write(&path, b"earlier export").unwrap();
+        let err = export_batch(&mut book, &admin(), batch, csv, &Config::default(), &path).unwrap_err();
+        assert_eq!(err.code(), "destination_exists");
+        assert_eq!(fs::read(&path).unwrap(), b"earlier export");
+        assert_eq!(snapshot(&book), before);
+        assert_eq!(dir.entries(), ["out.csv"]);
+    }
+
+    /// A one-document-per-invoice format for the tests: the number and the gross.
+    struct PerInvoice;
+
+    impl Format for PerInvoice {
+        fn name(&self) -> &'static str {
+            "per-invoice"
+        }
+        fn extension(&self) -> &'static str {
+            "txt"
+        }
+        fn layout(&self) -> Layout {
+            Layout::OnePerInvoice
+        }
+        fn check(&self, _invoice: &Invoice, _config: &Config) -> Vec<Problem> {
+            Vec::new()
+        }
+        fn write_invoice(&self, invoice: &Invoice, _config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
+            let gross = invoice.totals().map(|t| t.gross).unwrap_or_default();
+            out.extend_from_slice(format!("{} {gross}\n", invoice.label()).as_bytes());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn one_document_per_invoice_goes_to_a_directory_with_safe_unique_names() {
+        let dir = Scratch::new("documents");
+        let (mut book, batch, _) = posted("per-invoice", &["A/1", "A_1", "..", "a_1"]);
+        let path = dir.0.join("out");
+        let report = export_batch(&mut book, &admin(), batch, &PerInvoice, &Config::default(), &path).unwrap();
+        assert_eq!(report.counts(), (4, 1, 0));
+        assert_eq!(dir.entries(), ["out"]);
+        let mut files: Vec<String> =
+            fs::read_dir(&path).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        files.sort();
+        assert_eq!(files, ["A_1-2.txt", "A_1.txt", "a_1-3.txt", "invoice.txt"]);
+        assert_eq!(fs::read_to_string(path.join("A_1.txt")).unwrap(), "A/1 238.00\n");
+    }
+
+    #[test]
+    fn a_failing_document_leaves_no_directory_and_the_book_unchanged() {
+        let dir = Scratch::new("documents-failing");
+        let (mut book, batch, _) = posted("per-invoice", &["D-1", "D-2"]);
+        let before = snapshot(&book);
+        let path = dir.0.join("out");
+        let err = export_batch_with(&mut book, &admin(), batch, &PerInvoice, &Config::default(), &path, &|_file| {
+            Box::new(Failing { budget: 0 })
+        })
+        .unwrap_err();
+        assert_eq!(err.code(), "io");
+        assert_eq!(snapshot(&book), before);
+        assert!(dir.entries().is_empty(), "{:?}", dir.entries());
+    }
+
+    #[test]
+    fn safe_names() {
+        assert_eq!(safe_file_name("INV-1"), "INV-1");
+        assert_eq!(safe_file_name("a\\b:c*d?e\"f<g>h|i\nj"), "a_b_c_d_e_f_g_h_i_j");
+        assert_eq!(safe_file_name(" .hidden. "), "hidden");
+        assert_eq!(safe_file_name("..."), "invoice");
+        assert_eq!(safe_file_name("lpt1.txt"), "_lpt1.txt");
+        assert_eq!(safe_file_name("COM10"), "COM10");
+        assert_eq!(safe_file_name(&"x".repeat(300)).len(), 100);
+    }
+}

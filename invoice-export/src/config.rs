@@ -163,6 +163,10 @@ pub struct Config {
     /// The tax (sales tax / VAT payable) account, where the target needs one.
     #[serde(default)]
     pub tax_account: String,
+    /// The sales-tax agency (a vendor) that tax lines name, where the target needs one
+    /// (IIF sales-tax lines, Sage 50 US `Sales Tax Agency ID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_agency: Option<String>,
     /// Class (QuickBooks) for every exported line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class: Option<String>,
@@ -184,6 +188,29 @@ pub struct Config {
     /// Customer id -> e-invoice data of the customer.
     #[serde(default)]
     pub buyers: BTreeMap<String, Buyer>,
+    /// The seller's contact person (e-invoices; Peppol requires it when seller and buyer are
+    /// both in Germany).
+    #[serde(default, skip_serializing_if = "Contact::is_empty")]
+    pub seller_contact: Contact,
+}
+
+/// A contact person (EN 16931 BG-6: contact point and telephone; the e-mail address is
+/// [`Seller::email`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// Name of the person or department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Telephone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telephone: Option<String>,
+}
+
+impl Contact {
+    /// True when neither name nor telephone is set.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.telephone.is_none()
+    }
 }
 
 impl Config {

@@ -35,10 +35,23 @@ use std::io::Write;
 use invoice_core::{Invoice, InvoiceId, Outcome};
 use serde::{Deserialize, Serialize};
 
+mod cii;
 pub mod config;
+mod csv_generic;
+mod csvutil;
 pub mod error;
+mod iif;
+mod intacct;
+mod qbo_csv;
+mod qbo_json;
+mod qbxml;
+mod sage300;
+mod sage50;
 mod targets_csv;
 mod targets_xml;
+mod ubl;
+mod xero;
+mod xmlutil;
 
 pub use config::{Address, Buyer, Config, DateFormat, Mapping, Seller, Summary, ZeroTotal, DOWN_PAYMENT_ITEM};
 pub use error::{Error, Result};
@@ -81,7 +94,13 @@ pub struct Problem {
 impl Problem {
     /// An error of `invoice` at `path`.
     pub fn error(invoice: &Invoice, code: &str, path: impl Into<String>, message: impl Into<String>) -> Problem {
-        Problem { invoice: invoice.label(), code: code.into(), path: path.into(), message: message.into(), severity: Severity::Error }
+        Problem {
+            invoice: invoice.label(),
+            code: code.into(),
+            path: path.into(),
+            message: message.into(),
+            severity: Severity::Error,
+        }
     }
 
     /// A warning of `invoice` at `path`.
@@ -96,7 +115,7 @@ impl fmt::Display for Problem {
     }
 }
 
-/// An export target. Implementations live in this crate; [`format`] finds one by name.
+/// An export target. Implementations live in this crate; [`format()`] finds one by name.
 pub trait Format: Send + Sync {
     /// Stable name used by the API and the command line (`csv`, `iif`, `qbxml`, ...).
     fn name(&self) -> &'static str;
@@ -176,7 +195,20 @@ pub const ZERO_TOTAL_MESSAGE: &str = "Invoice total is zero - not sent";
 pub fn formats() -> Vec<&'static dyn Format> {
     let mut all = targets_csv::formats();
     all.extend(targets_xml::formats());
-    let order = ["csv", "iif", "qbxml", "qbo-csv", "qbo-json", "sage50-us", "sage50-uk", "sage300", "intacct", "xero", "ubl", "cii"];
+    let order = [
+        "csv",
+        "iif",
+        "qbxml",
+        "qbo-csv",
+        "qbo-json",
+        "sage50-us",
+        "sage50-uk",
+        "sage300",
+        "intacct",
+        "xero",
+        "ubl",
+        "cii",
+    ];
     all.sort_by_key(|f| order.iter().position(|n| *n == f.name()).unwrap_or(order.len()));
     all
 }
@@ -202,7 +234,12 @@ fn skip_reason(invoice: &Invoice, config: &Config) -> Option<String> {
 
 /// Check and render one invoice; `Ok` carries the warnings.
 fn render(format: &dyn Format, invoice: &Invoice, config: &Config, buf: &mut Vec<u8>) -> InvoiceResult {
-    let mut result = InvoiceResult { invoice: invoice.id, number: invoice.label(), outcome: Outcome::Exported, warnings: Vec::new() };
+    let mut result = InvoiceResult {
+        invoice: invoice.id,
+        number: invoice.label(),
+        outcome: Outcome::Exported,
+        warnings: Vec::new(),
+    };
     if let Some(reason) = skip_reason(invoice, config) {
         result.outcome = Outcome::Skipped { reason };
         return result;
@@ -210,7 +247,8 @@ fn render(format: &dyn Format, invoice: &Invoice, config: &Config, buf: &mut Vec
     let (errors, warnings): (Vec<Problem>, Vec<Problem>) =
         format.check(invoice, config).into_iter().partition(|p| p.severity == Severity::Error);
     if !errors.is_empty() {
-        let message = errors.iter().map(|p| format!("{}: {} ({})", p.path, p.message, p.code)).collect::<Vec<_>>().join("; ");
+        let message =
+            errors.iter().map(|p| format!("{}: {} ({})", p.path, p.message, p.code)).collect::<Vec<_>>().join("; ");
         result.outcome = Outcome::Failed { message };
         return result;
     }
@@ -270,6 +308,10 @@ pub fn export_documents<'a>(
 }
 
 /// Every problem of every invoice for `format`, without writing anything (a dry run).
-pub fn preflight<'a>(format: &dyn Format, config: &Config, invoices: impl IntoIterator<Item = &'a Invoice>) -> Vec<Problem> {
+pub fn preflight<'a>(
+    format: &dyn Format,
+    config: &Config,
+    invoices: impl IntoIterator<Item = &'a Invoice>,
+) -> Vec<Problem> {
     invoices.into_iter().filter(|i| skip_reason(i, config).is_none()).flat_map(|i| format.check(i, config)).collect()
 }

@@ -1,0 +1,1558 @@
+//! What the CSV-like targets share: the invoice prepared for export (line taxes, the basic
+//! summary), text cells that are checked and written by the same code, number and date
+//! layouts, Windows-1252 text, and the csv writer settings.
+//!
+//! Each target writes its rows through the [`Cells`] trait. [`Format::check`](crate::Format)
+//! runs the same row code with a [`Checker`], which records what a text cell would lose or
+//! change (problems), and [`Format::write_invoice`](crate::Format) with a [`RowWriter`], which
+//! writes the cells. So the warnings of pre-flight are exactly the changes of the export.
+//!
+//! # Text cells
+//!
+//! Every text cell goes through [`clean_into`]:
+//! 1. targets that cannot take them replace tab, CR, LF (a CR LF pair counts as one) and the
+//!    other control characters with a space, and IIF replaces `;` with `,` (warning
+//!    `sanitized`);
+//! 2. Windows-1252 targets transliterate characters outside that code page where a plain
+//!    spelling exists (`Ł` → `L`, `→` → `->`; warning `transliterated`) and write `?` for the
+//!    rest (an error `unsupported_character` for names the target looks up, a warning for
+//!    free text);
+//! 3. a cell that starts with `=`, `+`, `-`, `@`, tab or CR, which a spreadsheet would run as
+//!    a formula, gets a leading apostrophe `'` (warning `formula_neutralised`); numbers and
+//!    dates are not text cells and are never changed;
+//! 4. a name longer than the target takes is an error `too_long`; free text is cut to the
+//!    limit (warning `truncated`).
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io;
+
+use chrono::{Datelike, NaiveDate};
+use invoice_core::{Invoice, Kind, Line, LineKind, Rounding, TaxCategory, Totals};
+use rust_decimal::Decimal;
+
+use crate::config::{Config, DateFormat, Summary};
+use crate::Problem;
+
+// ------------------------------------------------------------------ rules
+
+/// The code page a target reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Charset {
+    /// UTF-8, any character.
+    Utf8,
+    /// Windows-1252 (Western European "ANSI"): the file is written in that code page.
+    Windows1252,
+}
+
+/// How a target takes its file.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rules {
+    /// The target's name, for messages.
+    pub(crate) target: &'static str,
+    /// Code page.
+    pub(crate) charset: Charset,
+    /// Field delimiter.
+    pub(crate) delimiter: u8,
+    /// CRLF line endings (else LF).
+    pub(crate) crlf: bool,
+    /// Tab, CR, LF and other control characters are replaced with a space.
+    pub(crate) single_line: bool,
+    /// `;` is replaced with `,` (QuickBooks Desktop refuses it in IIF fields).
+    pub(crate) no_semicolon: bool,
+}
+
+/// What a text cell is to the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    /// A name or number the target looks up or keeps as given: too long is an error, a
+    /// character the target cannot take is an error. The limit is in characters.
+    Name(usize),
+    /// Like [`Field::Name`], but too long is only a warning (the target shows fewer
+    /// characters than it stores, or the limit is not documented as hard).
+    SoftName(usize),
+    /// Free text: cut to the limit, unsupported characters written as `?` (warnings).
+    Text(usize),
+}
+
+/// No length limit.
+pub(crate) const NO_LIMIT: usize = usize::MAX;
+
+/// Where a cell's value comes from, for problem paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum At {
+    /// A field of the invoice (`number`, `customer.name`, `memo`, ...).
+    Invoice(&'static str),
+    /// A field of a line (`lines[2].item`); summary lines name their group's first line.
+    Line(usize, &'static str),
+    /// A setting of the configuration (`config.class`).
+    Config(&'static str),
+}
+
+impl At {
+    pub(crate) fn path(self) -> String {
+        match self {
+            At::Invoice(f) => f.to_string(),
+            At::Line(i, f) => format!("lines[{i}].{f}"),
+            At::Config(f) => format!("config.{f}"),
+        }
+    }
+}
+
+/// Date layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DateStyle {
+    /// 2026-11-30
+    Iso,
+    /// 11/30/2026
+    Us,
+    /// 30/11/2026
+    Uk,
+    /// 11/30/26
+    UsShort,
+    /// 20261130
+    Compact,
+}
+
+impl DateStyle {
+    /// The configured layout for targets that let the user choose, `default` otherwise.
+    pub(crate) fn chosen(format: DateFormat, default: DateStyle) -> DateStyle {
+        match format {
+            DateFormat::TargetDefault => default,
+            DateFormat::Iso => DateStyle::Iso,
+            DateFormat::Us => DateStyle::Us,
+            DateFormat::Uk => DateStyle::Uk,
+        }
+    }
+
+    fn write(self, d: NaiveDate, out: &mut Vec<u8>) {
+        let (y, m, day) = (u64::try_from(d.year()).unwrap_or(0), u64::from(d.month()), u64::from(d.day()));
+        match self {
+            DateStyle::Iso => {
+                push_padded(y, 4, out);
+                out.push(b'-');
+                push_padded(m, 2, out);
+                out.push(b'-');
+                push_padded(day, 2, out);
+            }
+            DateStyle::Us | DateStyle::UsShort => {
+                push_padded(m, 2, out);
+                out.push(b'/');
+                push_padded(day, 2, out);
+                out.push(b'/');
+                if self == DateStyle::Us {
+                    push_padded(y, 4, out);
+                } else {
+                    push_padded(y % 100, 2, out);
+                }
+            }
+            DateStyle::Uk => {
+                push_padded(day, 2, out);
+                out.push(b'/');
+                push_padded(m, 2, out);
+                out.push(b'/');
+                push_padded(y, 4, out);
+            }
+            DateStyle::Compact => {
+                push_padded(y, 4, out);
+                push_padded(m, 2, out);
+                push_padded(day, 2, out);
+            }
+        }
+    }
+}
+
+/// "00" to "99".
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// The decimal digits of `n` (at least one), written at the end of `buf`.
+fn digits_u128(mut n: u128, buf: &mut [u8; 40]) -> &[u8] {
+    let mut i = buf.len();
+    while n > u128::from(u64::MAX) {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    let mut m = n as u64;
+    while m >= 100 {
+        let pair = (m % 100) as usize * 2;
+        m /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if m >= 10 {
+        let pair = m as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + m as u8;
+    }
+    &buf[i..]
+}
+
+/// `n` in decimal with at least `width` digits (leading zeros).
+fn push_padded(n: u64, width: usize, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 40];
+    let digits = digits_u128(u128::from(n), &mut buf);
+    for _ in digits.len()..width {
+        out.push(b'0');
+    }
+    out.extend_from_slice(digits);
+}
+
+/// Append `value` in plain decimal notation: with exactly `dp` decimals when given (amounts),
+/// else with its own scale; never a negative zero, never an exponent.
+pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
+    let mut v = value;
+    if let Some(dp) = dp {
+        if v.scale() != dp {
+            v.rescale(dp);
+        }
+    }
+    let scale = usize::try_from(v.scale()).unwrap_or(0);
+    let mantissa = v.mantissa();
+    let mut buf = [0u8; 40];
+    let digits = digits_u128(mantissa.unsigned_abs(), &mut buf);
+    if mantissa < 0 {
+        out.push(b'-');
+    }
+    if digits.len() <= scale {
+        out.extend_from_slice(b"0.");
+        for _ in digits.len()..scale {
+            out.push(b'0');
+        }
+        out.extend_from_slice(digits);
+    } else {
+        let int = digits.len() - scale;
+        out.extend_from_slice(&digits[..int]);
+        if scale > 0 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[int..]);
+        }
+    }
+}
+
+// ------------------------------------------------------------------ text
+
+/// What [`clean_into`] changed or found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Changes {
+    pub(crate) sanitized: bool,
+    pub(crate) transliterated: bool,
+    pub(crate) unsupported: bool,
+    pub(crate) neutralised: bool,
+    pub(crate) truncated: bool,
+    pub(crate) too_long: Option<usize>,
+}
+
+impl Changes {
+    fn any(&self) -> bool {
+        *self != Changes::default()
+    }
+}
+
+/// True when a spreadsheet would run a cell starting with `c` as a formula.
+fn formula_start(c: char) -> bool {
+    matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r')
+}
+
+/// The text as the target gets it, and what changed. See the module documentation.
+#[cfg(test)]
+pub(crate) fn clean<'a>(value: &'a str, rules: &Rules, field: Field) -> (Cow<'a, str>, Changes) {
+    let mut s = String::new();
+    match clean_into(value, rules, field, &mut s) {
+        None => (Cow::Borrowed(value), Changes::default()),
+        Some(changes) => (Cow::Owned(s), changes),
+    }
+}
+
+/// The text as the target gets it, into `s`: `None` when `value` needs nothing (use it as it
+/// is), else what changed (`s` then holds the text). See the module documentation.
+pub(crate) fn clean_into(value: &str, rules: &Rules, field: Field, s: &mut String) -> Option<Changes> {
+    let max = match field {
+        Field::Name(m) | Field::SoftName(m) | Field::Text(m) => m,
+    };
+    let long = |v: &str| max != NO_LIMIT && v.len() > max && v.chars().count() > max;
+    if !needs_cleaning(value, rules) {
+        if !long(value) {
+            return None;
+        }
+        if let Field::Name(_) | Field::SoftName(_) = field {
+            // only too long: reported, written as it is
+            s.clear();
+            s.push_str(value);
+            return Some(Changes { too_long: Some(value.chars().count()), ..Changes::default() });
+        }
+    }
+    let mut changes = Changes::default();
+    s.clear();
+    s.reserve(value.len() + 1);
+    let mut len = 0usize;
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        len += 1;
+        if rules.single_line && c.is_control() {
+            if c == '\r' && chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            s.push(' ');
+            changes.sanitized = true;
+            continue;
+        }
+        if rules.no_semicolon && c == ';' {
+            s.push(',');
+            changes.sanitized = true;
+            continue;
+        }
+        match rules.charset {
+            Charset::Utf8 => s.push(c),
+            Charset::Windows1252 => {
+                if cp1252(c).is_some() {
+                    s.push(c);
+                } else if let Some(t) = transliterate(c) {
+                    s.push_str(t);
+                    len += t.len() - 1;
+                    changes.transliterated = true;
+                } else {
+                    s.push('?');
+                    changes.unsupported = true;
+                }
+            }
+        }
+    }
+    if s.starts_with(formula_start) {
+        s.insert(0, '\'');
+        len += 1;
+        changes.neutralised = true;
+    }
+    if len > max {
+        match field {
+            Field::Text(_) => {
+                if let Some((cut, _)) = s.char_indices().nth(max) {
+                    s.truncate(cut);
+                }
+                changes.truncated = true;
+            }
+            Field::Name(_) | Field::SoftName(_) => changes.too_long = Some(len),
+        }
+    }
+    Some(changes)
+}
+
+/// What [`clean_into`] would change or report, without making the text.
+pub(crate) fn changes_of(value: &str, rules: &Rules, field: Field) -> Changes {
+    let max = match field {
+        Field::Name(m) | Field::SoftName(m) | Field::Text(m) => m,
+    };
+    let long = max != NO_LIMIT && value.len() > max;
+    if !long && !needs_cleaning(value, rules) {
+        return Changes::default();
+    }
+    let mut changes = Changes::default();
+    let mut len = 0usize;
+    let mut first: Option<char> = None;
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        let out = if rules.single_line && c.is_control() {
+            if c == '\r' && chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            changes.sanitized = true;
+            ' '
+        } else if rules.no_semicolon && c == ';' {
+            changes.sanitized = true;
+            ','
+        } else if rules.charset == Charset::Windows1252 && cp1252(c).is_none() {
+            match transliterate(c) {
+                Some(t) => {
+                    changes.transliterated = true;
+                    len += t.len() - 1;
+                    t.chars().next().unwrap_or('?')
+                }
+                None => {
+                    changes.unsupported = true;
+                    '?'
+                }
+            }
+        } else {
+            c
+        };
+        first.get_or_insert(out);
+        len += 1;
+    }
+    if first.is_some_and(formula_start) {
+        changes.neutralised = true;
+        len += 1;
+    }
+    if len > max {
+        match field {
+            Field::Text(_) => changes.truncated = true,
+            Field::Name(_) | Field::SoftName(_) => changes.too_long = Some(len),
+        }
+    }
+    changes
+}
+
+/// Whether [`clean_into`] would change a character of `value` (no allocation; the length is
+/// checked apart).
+fn needs_cleaning(value: &str, rules: &Rules) -> bool {
+    if value.starts_with(formula_start) {
+        return true;
+    }
+    if !(rules.single_line || rules.no_semicolon || rules.charset == Charset::Windows1252) {
+        return false;
+    }
+    let table = attention(rules);
+    let bytes = value.as_bytes();
+    let Some(i) = bytes.iter().position(|&b| table[usize::from(b)]) else {
+        return false;
+    };
+    if bytes[i] < 0x80 {
+        return true;
+    }
+    // from the first non-ASCII byte on, character by character
+    value[i..].chars().any(|c| {
+        (rules.single_line && c.is_control())
+            || (rules.no_semicolon && c == ';')
+            || (rules.charset == Charset::Windows1252 && cp1252(c).is_none())
+    })
+}
+
+/// Bytes that may need [`clean_into`] under rules with (single line, no semicolon): the control
+/// characters, `;`, and every non-ASCII byte (decided character by character).
+const fn attention_table(single_line: bool, no_semicolon: bool, non_ascii: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (single_line && (b < 0x20 || b == 0x7f))
+            || (no_semicolon && b == b';' as usize)
+            || (non_ascii && b >= 0x80);
+        b += 1;
+    }
+    t
+}
+
+static ATTENTION: [[bool; 256]; 8] = [
+    attention_table(false, false, false),
+    attention_table(false, false, true),
+    attention_table(false, true, false),
+    attention_table(false, true, true),
+    attention_table(true, false, false),
+    attention_table(true, false, true),
+    attention_table(true, true, false),
+    attention_table(true, true, true),
+];
+
+fn attention(rules: &Rules) -> &'static [bool; 256] {
+    // UTF-8 targets look at non-ASCII characters only for C1 control characters
+    let non_ascii = rules.charset == Charset::Windows1252 || rules.single_line;
+    &ATTENTION[usize::from(rules.single_line) * 4 + usize::from(rules.no_semicolon) * 2 + usize::from(non_ascii)]
+}
+
+/// The Windows-1252 byte of `c`, if it has one.
+pub(crate) fn cp1252(c: char) -> Option<u8> {
+    let u = u32::from(c);
+    match u {
+        0..=0x7f | 0xa0..=0xff => u8::try_from(u).ok(),
+        _ => {
+            let b = match c {
+                '€' => 0x80,
+                '‚' => 0x82,
+                'ƒ' => 0x83,
+                '„' => 0x84,
+                '…' => 0x85,
+                '†' => 0x86,
+                '‡' => 0x87,
+                'ˆ' => 0x88,
+                '‰' => 0x89,
+                'Š' => 0x8a,
+                '‹' => 0x8b,
+                'Œ' => 0x8c,
+                'Ž' => 0x8e,
+                '‘' => 0x91,
+                '’' => 0x92,
+                '“' => 0x93,
+                '”' => 0x94,
+                '•' => 0x95,
+                '–' => 0x96,
+                '—' => 0x97,
+                '˜' => 0x98,
+                '™' => 0x99,
+                'š' => 0x9a,
+                '›' => 0x9b,
+                'œ' => 0x9c,
+                'ž' => 0x9e,
+                'Ÿ' => 0x9f,
+                _ => return None,
+            };
+            Some(b)
+        }
+    }
+}
+
+/// Plain spellings of Latin Extended-A (U+0100..U+017F); `*` marks letters Windows-1252 has.
+const LATIN_EXT_A: [&str; 128] = [
+    "A", "a", "A", "a", "A", "a", "C", "c", "C", "c", "C", "c", "C", "c", "D", "d", // 0100
+    "D", "d", "E", "e", "E", "e", "E", "e", "E", "e", "E", "e", "G", "g", "G", "g", // 0110
+    "G", "g", "G", "g", "H", "h", "H", "h", "I", "i", "I", "i", "I", "i", "I", "i", // 0120
+    "I", "i", "IJ", "ij", "J", "j", "K", "k", "k", "L", "l", "L", "l", "L", "l", "L", // 0130
+    "l", "L", "l", "N", "n", "N", "n", "N", "n", "n", "N", "n", "O", "o", "O", "o", // 0140
+    "O", "o", "*", "*", "R", "r", "R", "r", "R", "r", "S", "s", "S", "s", "S", "s", // 0150
+    "*", "*", "T", "t", "T", "t", "T", "t", "U", "u", "U", "u", "U", "u", "U", "u", // 0160
+    "U", "u", "U", "u", "W", "w", "Y", "y", "*", "Z", "z", "Z", "z", "*", "*", "s", // 0170
+];
+
+/// A plain spelling of a character Windows-1252 lacks, if there is one.
+pub(crate) fn transliterate(c: char) -> Option<&'static str> {
+    let u = u32::from(c);
+    if (0x100..0x180).contains(&u) {
+        let t = LATIN_EXT_A[usize::try_from(u - 0x100).ok()?];
+        return (t != "*").then_some(t);
+    }
+    Some(match c {
+        'Ș' => "S",
+        'ș' => "s",
+        'Ț' => "T",
+        'ț' => "t",
+        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2212}' => "-",
+        '\u{2002}'..='\u{200a}' | '\u{202f}' => " ",
+        '\u{2032}' => "'",
+        '\u{2033}' => "\"",
+        '\u{2044}' | '\u{2215}' => "/",
+        '→' => "->",
+        '←' => "<-",
+        '↔' => "<->",
+        '⇒' => "=>",
+        '≤' => "<=",
+        '≥' => ">=",
+        '≠' => "!=",
+        _ => return None,
+    })
+}
+
+/// `s` in Windows-1252 (characters without a byte become `?`; [`clean_into`] has replaced them).
+fn encode_cp1252(s: &str, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend(s.chars().map(|c| cp1252(c).unwrap_or(b'?')));
+}
+
+// ------------------------------------------------------------------ cells
+
+/// The cells of a target's rows. Implemented by [`RowWriter`] (writes) and [`Checker`]
+/// (records problems), so that check and write run the same code.
+pub(crate) trait Cells {
+    /// A text cell.
+    fn text(&mut self, at: At, value: &str, field: Field);
+    /// An optional text cell (empty when `None`).
+    fn opt_text(&mut self, at: At, value: Option<&str>, field: Field) {
+        match value {
+            Some(v) => self.text(at, v, field),
+            None => self.code(""),
+        }
+    }
+    /// A fixed value the exporter chose (a record type, `TRUE`, a code); written as it is.
+    fn code(&mut self, value: &str);
+    /// A fixed value made of parts (`Sales tax `, `6.25`, `%`).
+    fn code_concat(&mut self, parts: &[&str]) {
+        self.code(&parts.concat());
+    }
+    /// An amount with exactly `dp` decimals.
+    fn amount(&mut self, value: Decimal, dp: u32);
+    /// A number as it is (quantities, prices, rates).
+    fn number(&mut self, value: Decimal);
+    /// A date, empty when `None`.
+    fn date(&mut self, value: Option<NaiveDate>, style: DateStyle);
+    /// An integer.
+    fn int(&mut self, value: u64);
+    /// End the row.
+    fn end_row(&mut self);
+    /// Cells that are the same on every row of the invoice (its number, customer, dates ...):
+    /// `cells` writes them on the first row, later rows repeat that row's result. `id`
+    /// names the group within the target's rows.
+    fn same_every_row(&mut self, id: usize, cells: impl FnOnce(&mut Self))
+    where
+        Self: Sized;
+}
+
+/// Writes an invoice's rows into its buffer.
+///
+/// Every field is written as the csv crate writes it with `QuoteStyle::Necessary`: as it is,
+/// unless it contains the delimiter, `"`, CR or LF; such a field is quoted by the csv crate
+/// itself. Numbers and dates never need quotes. The cells of a
+/// [`same_every_row`](Cells::same_every_row) group are made once per invoice.
+pub(crate) struct RowWriter<'a> {
+    out: &'a mut Vec<u8>,
+    rules: Rules,
+    /// The cleaned text of the cell being written.
+    text: String,
+    /// Its Windows-1252 bytes.
+    bytes: Vec<u8>,
+    /// Cells written in the current row.
+    col: usize,
+    /// Per [`Cells::same_every_row`] group: where it starts, how many cells, the bytes.
+    groups: Vec<Repeated>,
+    error: Option<csv::Error>,
+}
+
+/// A group of cells written once and repeated on every row (see [`Cells::same_every_row`]).
+#[derive(Debug, Default)]
+struct Repeated {
+    /// Valid for the current invoice.
+    valid: bool,
+    /// The column of its first cell.
+    start: usize,
+    /// How many cells.
+    cells: usize,
+    /// Its bytes, with the delimiter before it when it does not start the row.
+    bytes: Vec<u8>,
+}
+
+/// The bytes that make the csv crate's `QuoteStyle::Necessary` quote a field: the delimiter,
+/// `"`, CR and LF.
+const fn special(delimiter: u8) -> [bool; 256] {
+    let mut t = [false; 256];
+    t[delimiter as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+}
+const SPECIAL_COMMA: [bool; 256] = special(b',');
+const SPECIAL_TAB: [bool; 256] = special(b'\t');
+
+/// True when the csv crate's `QuoteStyle::Necessary` quotes `field` (for the delimiters and
+/// terminators of these targets).
+fn needs_quotes(field: &[u8], delimiter: u8) -> bool {
+    let table = match delimiter {
+        b',' => &SPECIAL_COMMA,
+        b'\t' => &SPECIAL_TAB,
+        d => return field.iter().any(|&b| b == d || b == b'"' || b == b'\n' || b == b'\r'),
+    };
+    field.iter().any(|&b| table[usize::from(b)])
+}
+
+/// What finished [`RowWriter`]s leave for the next invoice on the thread (allocations only).
+#[derive(Default)]
+struct Pool {
+    text: String,
+    bytes: Vec<u8>,
+    groups: Vec<Repeated>,
+}
+
+thread_local! {
+    static POOL: std::cell::RefCell<Pool> = std::cell::RefCell::new(Pool::default());
+}
+
+/// A csv writer with the target's delimiter and line ending. Records may differ in length
+/// (IIF and Sage 300 mix record types); RFC 4180 quoting where needed.
+pub(crate) fn csv_writer<W: io::Write>(rules: &Rules, out: W, capacity: usize) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .delimiter(rules.delimiter)
+        .terminator(if rules.crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+        .quote_style(csv::QuoteStyle::Necessary)
+        .flexible(true)
+        .buffer_capacity(capacity)
+        .from_writer(out)
+}
+
+/// Write header rows (ASCII names) at the start of a one-file export.
+pub(crate) fn write_headers(rules: &Rules, out: &mut dyn io::Write, rows: &[&[&str]]) -> io::Result<()> {
+    let mut w = csv_writer(rules, out, 4096);
+    for row in rows {
+        w.write_record(*row)?;
+    }
+    w.flush()
+}
+
+impl<'a> RowWriter<'a> {
+    pub(crate) fn new(rules: Rules, out: &'a mut Vec<u8>) -> RowWriter<'a> {
+        let Pool { text, bytes, mut groups } =
+            POOL.with(|p| p.try_borrow_mut().map(|mut p| std::mem::take(&mut *p))).unwrap_or_default();
+        for g in &mut groups {
+            g.valid = false;
+        }
+        RowWriter { out, rules, text, bytes, col: 0, groups, error: None }
+    }
+
+    /// Start a cell: the delimiter unless it is the first of the row.
+    fn start_cell(&mut self) {
+        if self.col > 0 {
+            self.out.push(self.rules.delimiter);
+        }
+        self.col += 1;
+    }
+
+    /// Append `raw` as a field: as it is, or quoted by the csv crate.
+    fn field(out: &mut Vec<u8>, rules: &Rules, raw: &[u8], error: &mut Option<csv::Error>) {
+        if !needs_quotes(raw, rules.delimiter) {
+            out.extend_from_slice(raw);
+            return;
+        }
+        let mut w = csv_writer(rules, Vec::with_capacity(raw.len() + 8), raw.len() + 8);
+        let written = w.write_field(raw).and_then(|()| w.write_record(None::<&[u8]>)).and_then(|()| Ok(w.flush()?));
+        if let Err(e) = written {
+            error.get_or_insert(e);
+            return;
+        }
+        let quoted = w.get_ref();
+        let terminator = if rules.crlf { 2 } else { 1 };
+        out.extend_from_slice(&quoted[..quoted.len().saturating_sub(terminator)]);
+    }
+
+    /// Finish the invoice; an error names no field (it is the buffer's).
+    pub(crate) fn finish(mut self, invoice: &Invoice) -> Result<(), Problem> {
+        let pool = Pool {
+            text: std::mem::take(&mut self.text),
+            bytes: std::mem::take(&mut self.bytes),
+            groups: std::mem::take(&mut self.groups),
+        };
+        POOL.with(|p| {
+            if let Ok(mut p) = p.try_borrow_mut() {
+                *p = pool;
+            }
+        });
+        match self.error.take() {
+            None => Ok(()),
+            Some(e) => Err(Problem::error(invoice, "write_failed", "", format!("writing the rows failed: {e}"))),
+        }
+    }
+}
+
+impl Cells for RowWriter<'_> {
+    fn text(&mut self, _at: At, value: &str, field: Field) {
+        self.start_cell();
+        let mut scratch = std::mem::take(&mut self.text);
+        let text = match clean_into(value, &self.rules, field, &mut scratch) {
+            None => value,
+            Some(_) => scratch.as_str(),
+        };
+        if self.rules.charset == Charset::Windows1252 && !text.is_ascii() {
+            encode_cp1252(text, &mut self.bytes);
+            Self::field(self.out, &self.rules, &self.bytes, &mut self.error);
+        } else {
+            Self::field(self.out, &self.rules, text.as_bytes(), &mut self.error);
+        }
+        self.text = scratch;
+    }
+
+    fn code(&mut self, value: &str) {
+        self.start_cell();
+        Self::field(self.out, &self.rules, value.as_bytes(), &mut self.error);
+    }
+
+    fn code_concat(&mut self, parts: &[&str]) {
+        if parts.iter().any(|p| needs_quotes(p.as_bytes(), self.rules.delimiter)) {
+            self.code(&parts.concat());
+            return;
+        }
+        self.start_cell();
+        for p in parts {
+            self.out.extend_from_slice(p.as_bytes());
+        }
+    }
+
+    fn amount(&mut self, value: Decimal, dp: u32) {
+        self.start_cell();
+        push_decimal(value, Some(dp), self.out);
+    }
+
+    fn number(&mut self, value: Decimal) {
+        self.start_cell();
+        push_decimal(value, None, self.out);
+    }
+
+    fn date(&mut self, value: Option<NaiveDate>, style: DateStyle) {
+        self.start_cell();
+        if let Some(d) = value {
+            style.write(d, self.out);
+        }
+    }
+
+    fn int(&mut self, value: u64) {
+        self.start_cell();
+        push_padded(value, 1, self.out);
+    }
+
+    fn end_row(&mut self) {
+        self.col = 0;
+        self.out.extend_from_slice(if self.rules.crlf { b"\r\n" } else { b"\n" });
+    }
+
+    fn same_every_row(&mut self, id: usize, cells: impl FnOnce(&mut Self)) {
+        if let Some(g) = self.groups.get(id) {
+            if g.valid && g.start == self.col {
+                self.out.extend_from_slice(&g.bytes);
+                self.col += g.cells;
+                return;
+            }
+        }
+        let (start, at) = (self.col, self.out.len());
+        cells(self);
+        if self.groups.len() <= id {
+            self.groups.resize_with(id + 1, Repeated::default);
+        }
+        let g = &mut self.groups[id];
+        g.bytes.clear();
+        g.bytes.extend_from_slice(&self.out[at..]);
+        (g.valid, g.start, g.cells) = (true, start, self.col - start);
+    }
+}
+
+/// How many [`Cells::same_every_row`] groups a target's rows may have.
+const GROUPS: usize = 4;
+
+/// Records what the text cells of an invoice would lose or change, once per path and code.
+pub(crate) struct Checker<'a> {
+    invoice: &'a Invoice,
+    rules: Rules,
+    pub(crate) problems: Vec<Problem>,
+    /// Cells of the current row.
+    col: usize,
+    /// Per [`Cells::same_every_row`] group: (first column, cells) once checked.
+    groups: [Option<(usize, usize)>; GROUPS],
+    /// The text cells that had problems.
+    reported: Vec<(At, Field)>,
+}
+
+impl<'a> Checker<'a> {
+    pub(crate) fn new(invoice: &'a Invoice, rules: Rules) -> Checker<'a> {
+        Checker { invoice, rules, problems: Vec::new(), col: 0, groups: [None; GROUPS], reported: Vec::new() }
+    }
+
+    /// Add a problem unless the same code was already reported for the same path.
+    pub(crate) fn push(&mut self, p: Problem) {
+        if !self.problems.iter().any(|q| q.code == p.code && q.path == p.path) {
+            self.problems.push(p);
+        }
+    }
+
+    /// An error at `at`.
+    pub(crate) fn error(&mut self, at: At, code: &str, message: impl Into<String>) {
+        self.push(Problem::error(self.invoice, code, at.path(), message));
+    }
+
+    /// A warning at `at`.
+    pub(crate) fn warning(&mut self, at: At, code: &str, message: impl Into<String>) {
+        self.push(Problem::warning(self.invoice, code, at.path(), message));
+    }
+
+    /// Errors first (stable), then warnings, each in the order found.
+    pub(crate) fn into_problems(self) -> Vec<Problem> {
+        let mut problems = self.problems;
+        problems.sort_by_key(|p| std::cmp::Reverse(p.severity));
+        problems
+    }
+}
+
+fn shorten(s: &str) -> String {
+    const MAX: usize = 60;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(MAX).collect();
+        t.push('…');
+        t
+    }
+}
+
+impl Checker<'_> {
+    fn skip(&mut self) {
+        self.col += 1;
+    }
+}
+
+impl Cells for Checker<'_> {
+    fn text(&mut self, at: At, value: &str, field: Field) {
+        self.col += 1;
+        // a place repeats its value on every row: report it once
+        if self.reported.contains(&(at, field)) {
+            return;
+        }
+        let changes = changes_of(value, &self.rules, field);
+        if !changes.any() {
+            return;
+        }
+        self.reported.push((at, field));
+        self.reported.push((at, field));
+        let target = self.rules.target;
+        let name = matches!(field, Field::Name(_) | Field::SoftName(_));
+        if changes.sanitized {
+            let message = if self.rules.no_semicolon {
+                format!("{target} cannot take tabs, line breaks or ';' inside a field; they are written as spaces (';' as ',')")
+            } else {
+                format!("{target} cannot take tabs or line breaks inside a field; they are written as spaces")
+            };
+            self.warning(at, "sanitized", message);
+        }
+        if changes.unsupported {
+            if name {
+                self.error(
+                    at,
+                    "unsupported_character",
+                    format!(
+                        "'{}' has characters {target} cannot take (it reads Windows-1252 only); map it to a name without them",
+                        shorten(value)
+                    ),
+                );
+            } else {
+                self.warning(
+                    at,
+                    "unsupported_character",
+                    format!("characters {target} cannot take (it reads Windows-1252 only) are written as '?'"),
+                );
+            }
+        }
+        if changes.transliterated {
+            let mut text = String::new();
+            let _ = clean_into(value, &self.rules, field, &mut text);
+            self.warning(
+                at,
+                "transliterated",
+                format!("written as '{}' ({target} reads Windows-1252 only)", shorten(&text)),
+            );
+        }
+        if changes.neutralised {
+            let first = value.chars().next().unwrap_or(' ');
+            self.warning(
+                at,
+                "formula_neutralised",
+                format!(
+                    "starts with {}, which a spreadsheet would run as a formula; written with a leading apostrophe",
+                    describe(first)
+                ),
+            );
+        }
+        if changes.truncated {
+            let max = match field {
+                Field::Text(m) | Field::Name(m) | Field::SoftName(m) => m,
+            };
+            self.warning(at, "truncated", format!("cut to {max} characters ({target} takes at most {max})"));
+        }
+        if let Some(len) = changes.too_long {
+            let max = match field {
+                Field::Text(m) | Field::Name(m) | Field::SoftName(m) => m,
+            };
+            let message = format!("'{}' has {len} characters; {target} takes at most {max}", shorten(value));
+            match field {
+                Field::SoftName(_) => self.warning(at, "too_long", message),
+                _ => self.error(at, "too_long", message),
+            }
+        }
+    }
+
+    fn code(&mut self, _value: &str) {
+        self.skip();
+    }
+    fn code_concat(&mut self, _parts: &[&str]) {
+        self.skip();
+    }
+    fn amount(&mut self, _value: Decimal, _dp: u32) {
+        self.skip();
+    }
+    fn number(&mut self, _value: Decimal) {
+        self.skip();
+    }
+    fn date(&mut self, _value: Option<NaiveDate>, _style: DateStyle) {
+        self.skip();
+    }
+    fn int(&mut self, _value: u64) {
+        self.skip();
+    }
+    fn end_row(&mut self) {
+        self.col = 0;
+    }
+
+    fn same_every_row(&mut self, id: usize, cells: impl FnOnce(&mut Self)) {
+        if let Some(Some((start, n))) = self.groups.get(id) {
+            if *start == self.col {
+                self.col += n;
+                return;
+            }
+        }
+        let start = self.col;
+        cells(self);
+        if let Some(slot) = self.groups.get_mut(id) {
+            *slot = Some((start, self.col - start));
+        }
+    }
+}
+
+fn describe(c: char) -> String {
+    match c {
+        '\t' => "a tab".to_string(),
+        '\r' => "a carriage return".to_string(),
+        c => format!("'{c}'"),
+    }
+}
+
+// ------------------------------------------------------------------ the prepared invoice
+
+/// Whether an invoice is prepared for [`Format::check`](crate::Format) (lines and groups; line
+/// nets only with the basic summary; no totals, no taxes) or for writing (everything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Pre-flight: amounts are zero, except the nets of basic summary lines.
+    Check,
+    /// Export: every amount.
+    Write,
+}
+
+/// One tax group of the invoice: (category, rate), ordered like [`Totals::tax_groups`].
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    /// VAT category.
+    pub(crate) category: TaxCategory,
+    /// Rate as a fraction, normalised.
+    pub(crate) rate: Decimal,
+    /// The tax key of [`Config::tax_key`] (`S:0.19`), made on first use.
+    key: std::cell::OnceCell<String>,
+    /// The group's tax (zero in [`Mode::Check`]).
+    pub(crate) tax: Decimal,
+    /// The rate in percent as text (`6.25`), made on first use.
+    percent: std::cell::OnceCell<String>,
+    /// The first invoice line of the group.
+    pub(crate) first: usize,
+}
+
+impl Group {
+    /// The tax key of [`Config::tax_key`] (`S:0.19`).
+    pub(crate) fn key(&self) -> &str {
+        self.key.get_or_init(|| group_key(self.category, self.rate))
+    }
+
+    /// The rate in percent as text (`6.25`).
+    pub(crate) fn percent(&self) -> &str {
+        self.percent.get_or_init(|| percent_text(self.rate))
+    }
+}
+
+/// One exported line: an invoice line (detailed) or a group of them (basic summary).
+#[derive(Debug, Clone)]
+pub(crate) struct OutLine<'a> {
+    /// The (first) invoice line it comes from, for problem paths.
+    pub(crate) first: usize,
+    /// Whether it sums several lines (basic summary).
+    pub(crate) summary: bool,
+    /// Description (a summary line says what it sums).
+    pub(crate) description: Cow<'a, str>,
+    /// Quantity (1 for summary lines).
+    pub(crate) quantity: Decimal,
+    /// Unit price (the net for summary lines).
+    pub(crate) unit_price: Decimal,
+    /// Net, rounded to the currency.
+    pub(crate) net: Decimal,
+    /// The line's share of its tax group's tax (see [`prepare`]; zero in [`Mode::Check`]).
+    pub(crate) tax: Decimal,
+    /// VAT category.
+    pub(crate) category: TaxCategory,
+    /// Rate as a fraction, normalised.
+    pub(crate) rate: Decimal,
+    /// Index of its tax group in [`Prepared::groups`].
+    pub(crate) group: usize,
+    /// The target's item ([`Config::item_for`]; for summary lines the item all its lines
+    /// share, else the items fallback).
+    pub(crate) item: Option<&'a str>,
+    /// The target's income account ([`account_for`]).
+    pub(crate) account: Option<&'a str>,
+    /// Service date (detailed lines only).
+    pub(crate) service_date: Option<NaiveDate>,
+    /// Line kind (summary lines: the kind all their lines share, else service).
+    pub(crate) kind: LineKind,
+}
+
+/// An invoice ready to be written: totals, tax groups and the exported lines.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared<'a> {
+    pub(crate) invoice: &'a Invoice,
+    pub(crate) config: &'a Config,
+    /// Invoice net (zero in [`Mode::Check`]).
+    pub(crate) net: Decimal,
+    /// Invoice tax (zero in [`Mode::Check`]).
+    pub(crate) tax: Decimal,
+    /// Invoice gross (zero in [`Mode::Check`]).
+    pub(crate) gross: Decimal,
+    /// Tax groups ordered by category, then rate.
+    pub(crate) groups: Vec<Group>,
+    pub(crate) lines: Vec<OutLine<'a>>,
+    /// Decimals of the currency.
+    pub(crate) dp: u32,
+}
+
+impl Prepared<'_> {
+    /// True for credit notes.
+    pub(crate) fn credit(&self) -> bool {
+        self.invoice.kind.is_credit()
+    }
+
+    /// The invoice a credit note credits, or the one an adjustment corrects.
+    pub(crate) fn reference(&self) -> Option<&str> {
+        match &self.invoice.kind {
+            Kind::Invoice => None,
+            Kind::CreditNote { credits } => credits.as_deref(),
+            Kind::Adjustment { corrects } => Some(corrects),
+        }
+    }
+
+    /// The invoice number (its label when it has none).
+    pub(crate) fn number(&self) -> Cow<'_, str> {
+        match &self.invoice.number {
+            Some(n) => Cow::Borrowed(n),
+            None => Cow::Owned(self.invoice.label()),
+        }
+    }
+
+    /// The customer as targets that match by name know it: mapped, else the mapping's
+    /// fallback, else the invoice's customer name.
+    pub(crate) fn customer_name(&self) -> &str {
+        let m = &self.config.customers;
+        m.map.get(&self.invoice.customer.id).or(m.fallback.as_ref()).map_or(&self.invoice.customer.name, |s| s)
+    }
+
+    /// The customer as targets that match by id know it: mapped, else the fallback, else
+    /// the customer id.
+    pub(crate) fn customer_id(&self) -> &str {
+        self.config.customers.resolve(&self.invoice.customer.id)
+    }
+
+    /// The location: the configured one, else the invoice's own.
+    pub(crate) fn location(&self) -> Option<&str> {
+        self.config.location.as_deref().or(self.invoice.location.as_deref())
+    }
+
+    /// The tax key of a line's group.
+    pub(crate) fn tax_key(&self, line: &OutLine<'_>) -> &str {
+        self.groups.get(line.group).map_or("", Group::key)
+    }
+
+    /// The groups with a rate above zero.
+    pub(crate) fn taxed_groups(&self) -> impl Iterator<Item = &Group> {
+        self.groups.iter().filter(|g| !g.rate.is_zero())
+    }
+}
+
+/// The target's income account of a line: the mapped account of its GL account, else the
+/// accounts fallback, else the GL account itself; `None` when the line has none and there is
+/// no fallback.
+pub(crate) fn account_for<'a>(config: &'a Config, line: &'a Line) -> Option<&'a str> {
+    match line.gl_account.as_deref() {
+        Some(code) => Some(config.accounts.resolve(code)),
+        None => config.accounts.fallback.as_deref(),
+    }
+}
+
+/// A rate as a percentage without trailing zeros: 0.0625 -> `6.25`.
+pub(crate) fn percent(rate: Decimal) -> Decimal {
+    let p = rate.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(Decimal::ZERO).normalize();
+    if p.is_zero() {
+        Decimal::ZERO
+    } else {
+        p
+    }
+}
+
+fn percent_text(rate: Decimal) -> String {
+    let mut text = Vec::with_capacity(8);
+    push_decimal(percent(rate), None, &mut text);
+    String::from_utf8(text).unwrap_or_default()
+}
+
+fn group_key(category: TaxCategory, rate: Decimal) -> String {
+    let mut key = Vec::with_capacity(10);
+    key.extend_from_slice(category.code().as_bytes());
+    key.push(b':');
+    push_decimal(rate.normalize(), None, &mut key);
+    String::from_utf8(key).unwrap_or_default()
+}
+
+/// Prepare an invoice: totals, tax groups, and the exported lines of the configured summary
+/// level, each with its share of the tax.
+///
+/// Line taxes: each line's tax is its net times its rate, rounded to the currency with the
+/// invoice's rounding mode; what the group's tax (per [`Totals`]) differs from the sum of
+/// its lines' taxes is added to the line of the group with the largest net (the first of
+/// equals). So the line taxes of a group always add up to the group's tax, and with per-line
+/// tax rounding they are exactly the per-line taxes.
+pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) -> Result<Prepared<'a>, Problem> {
+    let currency = invoice.currency;
+    let mode_r: Rounding = invoice.rounding.mode;
+    let mut groups: Vec<Group> = Vec::new();
+    let (mut net, mut tax, mut gross) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let mut line_nets: Vec<Decimal> = Vec::new();
+    match mode {
+        Mode::Write => {
+            let totals: Totals =
+                invoice.totals().map_err(|e| Problem::error(invoice, e.code(), "lines", e.to_string()))?;
+            for g in &totals.tax_groups {
+                let first = invoice
+                    .lines
+                    .iter()
+                    .position(|l| l.effective_tax_category() == g.category && l.tax_rate == g.rate)
+                    .unwrap_or(0);
+                groups.push(Group {
+                    category: g.category,
+                    rate: g.rate,
+                    key: std::cell::OnceCell::new(),
+                    tax: g.tax,
+                    percent: std::cell::OnceCell::new(),
+                    first,
+                });
+            }
+            (net, tax, gross) = (totals.net, totals.tax, totals.gross);
+            line_nets = totals.line_nets;
+        }
+        Mode::Check => {
+            // line nets only where a summary line needs them
+            let nets = config.summary == Summary::Basic;
+            for (i, line) in invoice.lines.iter().enumerate() {
+                if nets {
+                    let n = line
+                        .net(currency, invoice.rounding)
+                        .map_err(|e| Problem::error(invoice, e.code(), format!("lines[{i}]"), e.to_string()))?;
+                    line_nets.push(n);
+                }
+                let category = line.effective_tax_category();
+                if !groups.iter().any(|g| g.category == category && g.rate == line.tax_rate) {
+                    let rate = line.tax_rate.normalize();
+                    groups.push(Group {
+                        category,
+                        rate,
+                        key: std::cell::OnceCell::new(),
+                        tax: Decimal::ZERO,
+                        percent: std::cell::OnceCell::new(),
+                        first: i,
+                    });
+                }
+            }
+            groups.sort_by_key(|g| (g.category, g.rate));
+        }
+    }
+    let overflow = |i: usize| Problem::error(invoice, "overflow", format!("lines[{i}]"), "the line's tax is too large");
+    let mut lines: Vec<OutLine<'a>> = Vec::with_capacity(invoice.lines.len());
+    for (i, line) in invoice.lines.iter().enumerate() {
+        let net = line_nets.get(i).copied().unwrap_or_default();
+        let category = line.effective_tax_category();
+        let group = groups.iter().position(|g| g.category == category && g.rate == line.tax_rate).unwrap_or(0);
+        let rate = groups.get(group).map_or(line.tax_rate, |g| g.rate);
+        lines.push(OutLine {
+            first: i,
+            summary: false,
+            description: Cow::Borrowed(&line.description),
+            quantity: line.quantity,
+            unit_price: line.unit_price,
+            net,
+            tax: Decimal::ZERO,
+            category,
+            rate,
+            group,
+            item: config.item_for(line),
+            account: account_for(config, line),
+            service_date: line.service_date,
+            kind: line.kind,
+        });
+    }
+    if mode == Mode::Write {
+        for (k, g) in groups.iter().enumerate() {
+            let members = lines.iter().filter(|l| l.group == k).count();
+            if members == 1 {
+                // the line's tax is the group's
+                if let Some(l) = lines.iter_mut().find(|l| l.group == k) {
+                    l.tax = g.tax;
+                }
+                continue;
+            }
+            // each line's own tax, then the group's rounding difference onto its largest line
+            let mut sum = Decimal::ZERO;
+            let mut largest: Option<usize> = None;
+            for j in 0..lines.len() {
+                if lines[j].group != k {
+                    continue;
+                }
+                let raw = lines[j].net.checked_mul(g.rate).ok_or_else(|| overflow(lines[j].first))?;
+                lines[j].tax = mode_r.round_to(raw, currency);
+                sum += lines[j].tax;
+                if largest.is_none_or(|b| lines[j].net.abs() > lines[b].net.abs()) {
+                    largest = Some(j);
+                }
+            }
+            if let Some(j) = largest {
+                let diff = g.tax - sum;
+                if !diff.is_zero() {
+                    lines[j].tax += diff;
+                }
+            }
+        }
+    }
+    if config.summary == Summary::Basic {
+        lines = summarise(lines, config);
+    }
+    Ok(Prepared { invoice, config, net, tax, gross, groups, lines, dp: currency.exponent() })
+}
+
+/// One line per (income account, tax category, rate), in the order of first appearance.
+fn summarise<'a>(lines: Vec<OutLine<'a>>, config: &'a Config) -> Vec<OutLine<'a>> {
+    let mut out: Vec<OutLine<'a>> = Vec::new();
+    for l in lines {
+        match out.iter_mut().find(|o| o.account == l.account && o.group == l.group) {
+            Some(o) => {
+                o.net += l.net;
+                o.tax += l.tax;
+                if o.item != l.item {
+                    o.item = config.items.fallback.as_deref();
+                }
+                if o.kind != l.kind {
+                    o.kind = LineKind::Service;
+                }
+            }
+            None => out.push(OutLine { summary: true, service_date: None, ..l }),
+        }
+    }
+    for o in &mut out {
+        o.quantity = Decimal::ONE;
+        o.unit_price = o.net;
+        let mut d = String::new();
+        let _ = write!(d, "{} (tax {} {}%)", o.account.unwrap_or("no account"), o.category.code(), percent(o.rate));
+        o.description = Cow::Owned(d);
+    }
+    out
+}
+
+/// Errors for lines without an income account (when the target needs one).
+pub(crate) fn check_accounts(p: &Prepared<'_>, c: &mut Checker<'_>, target: &str, mapping_required: bool) {
+    for (i, line) in p.invoice.lines.iter().enumerate() {
+        match line.gl_account.as_deref() {
+            None if p.config.accounts.fallback.is_none() => c.error(
+                At::Line(i, "gl_account"),
+                "missing_mapping",
+                format!("the line has no GL account and the accounts mapping has no fallback; {target} needs an account on every line"),
+            ),
+            Some(code) if mapping_required && !p.config.accounts.covers(code) => c.error(
+                At::Line(i, "gl_account"),
+                "missing_mapping",
+                format!("GL account '{code}' is not mapped and the accounts mapping has no fallback; {target} needs the account's name"),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Errors for tax keys without a mapping (targets that write a tax code). Only keys of the
+/// written lines; `only_taxed` limits it to rates above zero.
+pub(crate) fn check_tax_codes(p: &Prepared<'_>, c: &mut Checker<'_>, target: &str, what: &str, only_taxed: bool) {
+    let mut groups: Vec<&Group> = p.groups.iter().filter(|g| !(only_taxed && g.rate.is_zero())).collect();
+    groups.sort_by_key(|g| g.first);
+    for g in groups {
+        if !p.config.tax_codes.covers(g.key()) {
+            c.error(
+                At::Line(g.first, "tax_rate"),
+                "missing_mapping",
+                format!(
+                    "tax key '{}' is not mapped and the tax-code mapping has no fallback; {target} needs {what}",
+                    g.key()
+                ),
+            );
+        }
+    }
+}
+
+/// An error when the currency has more decimals than the target keeps.
+pub(crate) fn check_currency_decimals(p: &Prepared<'_>, c: &mut Checker<'_>, target: &str, max: u32) {
+    if p.dp > max {
+        c.error(
+            At::Invoice("currency"),
+            "unsupported_currency",
+            format!(
+                "{} has {} decimals; {target} keeps at most {max}, so amounts would be rounded",
+                p.invoice.currency.code(),
+                p.dp
+            ),
+        );
+    }
+}
+
+/// An error when the invoice has no issue date (targets that need one).
+pub(crate) fn check_issue_date(p: &Prepared<'_>, c: &mut Checker<'_>, target: &str) {
+    if p.invoice.issue_date.is_none() {
+        c.error(
+            At::Invoice("issue_date"),
+            "missing_value",
+            format!("{target} needs the invoice date; issue the invoice first"),
+        );
+    }
+}
+
+/// An error for credit notes (targets that cannot import them).
+pub(crate) fn refuse_credit_notes(p: &Prepared<'_>, c: &mut Checker<'_>, target: &str, instead: &str) {
+    if p.credit() {
+        c.error(
+            At::Invoice("kind"),
+            "credit_note_unsupported",
+            format!("{target} cannot import credit notes; {instead}"),
+        );
+    }
+}
+
+/// Run the target's rows through a [`Checker`] after its own checks; a problem of the
+/// preparation (an overflow) is returned alone.
+pub(crate) fn check_with(
+    invoice: &Invoice,
+    config: &Config,
+    rules: Rules,
+    own: impl FnOnce(&Prepared<'_>, &mut Checker<'_>),
+    rows: impl FnOnce(&Prepared<'_>, &mut Checker<'_>),
+) -> Vec<Problem> {
+    let p = match prepare(invoice, config, Mode::Check) {
+        Ok(p) => p,
+        Err(problem) => return vec![problem],
+    };
+    let mut c = Checker::new(invoice, rules);
+    own(&p, &mut c);
+    rows(&p, &mut c);
+    c.into_problems()
+}
+
+/// Write the target's rows for one invoice into `out`.
+pub(crate) fn write_with(
+    invoice: &Invoice,
+    config: &Config,
+    rules: Rules,
+    out: &mut Vec<u8>,
+    rows: impl FnOnce(&Prepared<'_>, &mut RowWriter<'_>),
+) -> Result<(), Problem> {
+    let p = prepare(invoice, config, Mode::Write)?;
+    let mut w = RowWriter::new(rules, out);
+    rows(&p, &mut w);
+    w.finish(invoice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use invoice_core::{Currency, Customer, Line, TaxRounding};
+    use rust_decimal_macros::dec;
+
+    const UTF8: Rules = Rules {
+        target: "t",
+        charset: Charset::Utf8,
+        delimiter: b',',
+        crlf: false,
+        single_line: false,
+        no_semicolon: false,
+    };
+    const IIF: Rules = Rules {
+        target: "t",
+        charset: Charset::Windows1252,
+        delimiter: b'\t',
+        crlf: true,
+        single_line: true,
+        no_semicolon: true,
+    };
+
+    #[test]
+    fn clean_neutralises_formulas_and_keeps_plain_text() {
+        for (input, expected) in [("=1+2", "'=1+2"), ("+1", "'+1"), ("-x", "'-x"), ("@a", "'@a"), ("\tx", "'\tx")] {
+            let (out, ch) = clean(input, &UTF8, Field::Text(NO_LIMIT));
+            assert_eq!(out, expected);
+            assert!(ch.neutralised);
+        }
+        let (out, ch) = clean("plain, text", &UTF8, Field::Text(NO_LIMIT));
+        assert!(matches!(out, Cow::Borrowed(_)));
+        assert_eq!(ch, Changes::default());
+        let (out, ch) = clean("a\r\nb;c\td", &IIF, Field::Text(NO_LIMIT));
+        assert_eq!(out, "a b,c d");
+        assert!(ch.sanitized);
+        // a leading CR becomes a space in single-line targets: nothing left to neutralise
+        let (out, ch) = clean("\r=x", &IIF, Field::Text(NO_LIMIT));
+        assert_eq!((out.as_ref(), ch.neutralised), (" =x", false));
+    }
+
+    #[test]
+    fn changes_of_agrees_with_clean() {
+        let texts = [
+            "plain",
+            "=1",
+            "\t=x",
+            "\r\nx",
+            "a;b",
+            "Łódź → Müller",
+            "日本語",
+            "-日本",
+            "→x",
+            "abcdefghijklmnopqrstuvwxyz0123456789abcdefghij",
+            "Łukasz Łukasz Łukasz Łukasz Łukasz Łukasz Ł",
+        ];
+        for rules in [UTF8, IIF] {
+            for field in [Field::Text(NO_LIMIT), Field::Text(10), Field::Name(41), Field::SoftName(11)] {
+                for t in texts {
+                    assert_eq!(changes_of(t, &rules, field), clean(t, &rules, field).1, "{t:?} {field:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn clean_transliterates_and_limits() {
+        let (out, ch) = clean("Łódź → Müller", &IIF, Field::Text(NO_LIMIT));
+        assert_eq!(out, "Lódz -> Müller");
+        assert!(ch.transliterated && !ch.unsupported);
+        let (out, ch) = clean("日本", &IIF, Field::Name(41));
+        assert_eq!(out, "??");
+        assert!(ch.unsupported);
+        let (out, ch) = clean("abcdef", &UTF8, Field::Text(4));
+        assert_eq!((out.as_ref(), ch.truncated), ("abcd", true));
+        let (_, ch) = clean("abcdef", &UTF8, Field::Name(4));
+        assert_eq!(ch.too_long, Some(6));
+        assert_eq!(LATIN_EXT_A.len(), 128);
+        assert_eq!(transliterate('Ł'), Some("L"));
+        assert_eq!(transliterate('Š'), None); // Windows-1252 has it
+        assert_eq!(cp1252('Š'), Some(0x8a));
+        assert_eq!(transliterate('ſ'), Some("s"));
+    }
+
+    #[test]
+    fn line_taxes_add_up_to_the_group_tax() {
+        // three lines of 0.10 at 5%: group tax 0.02, per line 0.01 each (0.005 rounded up)
+        let inv = Invoice::builder(Customer::new("C", "C"), Currency::EUR)
+            .lines(vec![Line::new("a", dec!(1), dec!(0.10)).tax_rate(dec!(0.05)); 3])
+            .build();
+        let config = Config::default();
+        let p = prepare(&inv, &config, Mode::Write).unwrap();
+        let taxes: Vec<_> = p.lines.iter().map(|l| l.tax).collect();
+        assert_eq!(taxes.iter().sum::<Decimal>(), p.tax);
+        assert_eq!(taxes, vec![dec!(0.00), dec!(0.01), dec!(0.01)]);
+        let mut per_line = inv.clone();
+        per_line.rounding.tax = TaxRounding::PerLine;
+        let p = prepare(&per_line, &config, Mode::Write).unwrap();
+        assert_eq!(p.lines.iter().map(|l| l.tax).sum::<Decimal>(), dec!(0.03));
+    }
+
+    #[test]
+    fn amounts_have_fixed_decimals_and_no_negative_zero() {
+        let amount = |d: Decimal, dp: Option<u32>| {
+            let mut s = Vec::new();
+            push_decimal(d, dp, &mut s);
+            String::from_utf8(s).unwrap()
+        };
+        assert_eq!(amount(-Decimal::ZERO, Some(2)), "0.00");
+        assert_eq!(amount(dec!(-1.5), Some(2)), "-1.50");
+        assert_eq!(amount(dec!(253), Some(0)), "253");
+        assert_eq!(amount(dec!(0.025), Some(3)), "0.025");
+        assert_eq!(amount(dec!(-0.5), None), "-0.5");
+        assert_eq!(amount(dec!(1234567890123.45), None), "1234567890123.45");
+        assert_eq!(amount(Decimal::MAX, None), Decimal::MAX.to_string());
+        assert_eq!(amount(Decimal::MIN, Some(0)), Decimal::MIN.to_string());
+        assert_eq!(amount(dec!(0.0001), None), "0.0001");
+        for n in [0u64, 7, 10, 99, 100, 12345, u64::MAX] {
+            let mut s = Vec::new();
+            push_padded(n, 1, &mut s);
+            assert_eq!(String::from_utf8(s).unwrap(), n.to_string());
+        }
+        let mut s = Vec::new();
+        DateStyle::UsShort.write(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(), &mut s);
+        assert_eq!(s, b"01/05/26");
+    }
+}
