@@ -1,0 +1,57 @@
+//! Rendering: a 1-page and a 50-page invoice, and 2,000 one-page invoices both into one PDF
+//! (fonts shared) and into one PDF each. Numbers are recorded in benches/README.md.
+
+mod common;
+
+use std::hint::black_box;
+
+use common::*;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use invoice_core::Invoice;
+
+fn bench_render(c: &mut Criterion) {
+    let r = renderer();
+    let mut group = c.benchmark_group("render");
+    group.sample_size(10);
+
+    let one = invoice(0, 5);
+    group.bench_function("1_page", |b| b.iter(|| black_box(r.render(&one, &stamp("one")).expect("renders"))));
+
+    // As many lines as fill exactly 50 pages (about 30 a page, every fifth one wrapping).
+    let pages_of = |inv: &Invoice| r.render_all(&[inv], &stamp("p"), "t").expect("renders").pages[0].1;
+    let mut lines = 1500;
+    let mut fifty = invoice(1, lines);
+    for _ in 0..20 {
+        let pages = pages_of(&fifty);
+        if pages == 50 {
+            break;
+        }
+        lines = (lines as i64 + (50 - pages as i64) * 25).max(1) as usize;
+        fifty = invoice(1, lines);
+    }
+    assert_eq!(pages_of(&fifty), 50, "no line count gives 50 pages");
+    group.bench_function("50_pages", |b| b.iter(|| black_box(r.render(&fifty, &stamp("fifty")).expect("renders"))));
+
+    let n = if full() { 2000 } else { 20 };
+    let invoices: Vec<Invoice> = (0..n).map(|i| invoice(i, 5)).collect();
+    let refs: Vec<&Invoice> = invoices.iter().collect();
+    let all = r.render_all(&refs, &stamp("all"), "November").expect("renders").pdf.len();
+    let one = r.render(&invoices[0], &stamp("one")).expect("renders").len();
+    eprintln!("{n} invoices in one PDF: {all} bytes ({} per invoice); one invoice alone: {one} bytes", all / n);
+    group.bench_with_input(BenchmarkId::new("one_file", n), &refs, |b, refs| {
+        b.iter(|| black_box(r.render_all(refs, &stamp("all"), "November").expect("renders").pdf.len()))
+    });
+    group.bench_with_input(BenchmarkId::new("file_each", n), &refs, |b, refs| {
+        b.iter(|| {
+            let mut total = 0;
+            for inv in refs.iter() {
+                total += r.render(inv, &stamp(&inv.label())).expect("renders").len();
+            }
+            black_box(total)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_render);
+criterion_main!(benches);

@@ -1,0 +1,43 @@
+//! ZIP: 100 PDFs already rendered, stored into a ZIP in memory; and 100 invoices rendered and
+//! zipped. Numbers in benches/README.md.
+
+mod common;
+
+use std::hint::black_box;
+
+use common::*;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use invoice_core::Invoice;
+use invoice_pdf::{write_zip, write_zip_pdfs};
+
+fn bench_zip(c: &mut Criterion) {
+    let r = renderer();
+    let n = if full() { 100 } else { 10 };
+    let invoices: Vec<Invoice> = (0..n).map(|i| invoice(i, 5)).collect();
+    let pdfs: Vec<(String, Vec<u8>)> =
+        invoices.iter().map(|inv| (inv.label(), r.render(inv, &stamp(&inv.label())).expect("renders"))).collect();
+    let pairs: Vec<(&str, &[u8])> = pdfs.iter().map(|(n, p)| (n.as_str(), p.as_slice())).collect();
+    let size: usize = pdfs.iter().map(|(_, p)| p.len()).sum();
+
+    let mut group = c.benchmark_group("zip");
+    group.sample_size(10);
+    group.bench_with_input(BenchmarkId::new("stored_pdfs", n), &pairs, |b, pairs| {
+        b.iter(|| {
+            let mut out = Vec::with_capacity(size + 64 * 1024);
+            write_zip_pdfs(pairs, &stamp("zip"), &mut out).expect("zips");
+            black_box(out.len())
+        })
+    });
+    let refs: Vec<&Invoice> = invoices.iter().collect();
+    group.bench_with_input(BenchmarkId::new("render_and_zip", n), &refs, |b, refs| {
+        b.iter(|| {
+            let mut out = Vec::with_capacity(size + 64 * 1024);
+            write_zip(&r, refs, &stamp("zip"), &mut out).expect("zips");
+            black_box(out.len())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_zip);
+criterion_main!(benches);
