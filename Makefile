@@ -7,10 +7,9 @@ CARGO ?= cargo
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-test: ## every test of the workspace: unit, integration, doc and property tests, examples, benches compile
+test: ## every test: unit, integration (incl. the month_end example), doc and property tests; benches run once
 	$(CARGO) test --all-targets
 	$(CARGO) test --doc
-	$(CARGO) run --quiet --example month_end -- --out target/month-end-test >/dev/null
 
 lint: ## rustfmt check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
@@ -19,8 +18,11 @@ lint: ## rustfmt check and clippy with warnings as errors
 fmt: ## format the code
 	$(CARGO) fmt --all
 
-bench: ## run the criterion benches (release build)
-	$(CARGO) bench --bench book_cycle
+bench: ## run every criterion bench at full size (release build)
+	$(CARGO) bench
+
+golden: ## rewrite the export golden files from the current output (review the diff!)
+	UPDATE_GOLDEN=1 $(CARGO) test -p invoice-export
 
 example: ## run the main job
 	$(CARGO) run --release --example month_end

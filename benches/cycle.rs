@@ -11,6 +11,10 @@ use invoice_engine::cycle::{InvoiceDay, Project, Schedule, TimeEntry};
 use invoice_engine::*;
 use rust_decimal::Decimal;
 
+/// People per project: each bills at their own rate, so a generated invoice has one line per
+/// member (by-person grouping), about 100 entries per project and period.
+const TEAM: usize = 5;
+
 /// Full size under `cargo bench`; a small smoke run when `cargo test` runs the benches.
 fn scale() -> usize {
     if std::env::args().any(|a| a == "--bench") {
@@ -33,7 +37,7 @@ fn organisation(projects: usize, people: usize, entries: usize) -> Book {
         let customer = Customer::new(format!("C{:05}", k % 3000), format!("Client {}", k % 3000));
         let mut p = Project::new(format!("P{k:05}"), format!("Project {k}"), customer, Currency::EUR);
         p.schedule = Some(Schedule::Monthly { invoice_day: InvoiceDay::Day(1) });
-        p.members = vec![format!("u{:04}", k % people)];
+        p.members = (0..TEAM).map(|j| format!("u{:04}", (k * TEAM + j) % people)).collect();
         p.tax_rate = Decimal::new(19, 2);
         book.apply(&admin, Command::SaveProject { project: Box::new(p) }).expect("project");
     }
@@ -44,7 +48,8 @@ fn organisation(projects: usize, people: usize, entries: usize) -> Book {
     let entries = (0..entries)
         .map(|i| {
             let project = i % projects;
-            let person = (project + i / projects) % people;
+            let member = (i / projects) % TEAM;
+            let person = (project * TEAM + member) % people;
             let date = day(11, 1) + Duration::days((i % 30) as i64);
             TimeEntry::new(
                 format!("u{person:04}"),

@@ -14,3 +14,4 @@ pub use invoice_pdf as pdf;
 
 pub mod batch_export;
 pub mod documents;
+pub mod interchange;

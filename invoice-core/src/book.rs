@@ -59,6 +59,15 @@ pub struct Settings {
     /// Whether locked time (and submitted expenses) must also be approved before billing.
     #[serde(default)]
     pub approval_flows: bool,
+    /// Refuse to issue a credit note that would take the credits of an invoice in the book
+    /// above that invoice's total (default on). Turn it off to record documents that were
+    /// issued elsewhere as they are.
+    #[serde(default = "on")]
+    pub limit_credit_notes: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 impl Default for Settings {
@@ -74,7 +83,13 @@ impl Default for Settings {
             series.insert(name.to_string(), Series::new(prefix, 6));
             by_kind.insert(kind.to_string(), name.to_string());
         }
-        Settings { policy: Policy::default(), series, series_by_kind: by_kind, approval_flows: false }
+        Settings {
+            policy: Policy::default(),
+            series,
+            series_by_kind: by_kind,
+            approval_flows: false,
+            limit_credit_notes: true,
+        }
     }
 }
 
@@ -770,7 +785,9 @@ impl Book {
                 return Err(Error::Invalid { invoice: inv.label(), violations });
             }
             if let Kind::CreditNote { credits: Some(n) } = &inv.kind {
-                self.check_credit_limit(inv, n, &mut credited)?;
+                if self.state.settings.limit_credit_notes {
+                    self.check_credit_limit(inv, n, &mut credited)?;
+                }
             }
             let (number, series) = self.number_for(inv, &mut counters)?;
             issued.push(Issued { invoice: id, number, issue_date: inv.issue_date.unwrap_or(today), series });

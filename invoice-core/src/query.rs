@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::book::Book;
 use crate::error::{Error, Result};
 use crate::invoice::{Invoice, InvoiceId, Line, Period, Totals};
-use crate::money::{Currency, Money};
+use crate::money::{positive_zero, Currency, Money};
 use crate::status::{Accounting, Axis, AxisState, Delivery, Document, Payment};
 
 /// A column of the backlog, to sort by.
@@ -377,7 +377,7 @@ impl Book {
                 processed: zero,
                 paid: zero,
             });
-            let sign = |d: Decimal| if inv.kind.is_credit() { -d } else { d };
+            let sign = |d: Decimal| positive_zero(if inv.kind.is_credit() { -d } else { d });
             let gross = sign(inv.totals()?.gross);
             r.invoices += 1;
             add(&mut r.billed, gross)?;
@@ -386,6 +386,14 @@ impl Book {
             }
             add(&mut r.paid, sign(inv.paid()?))?;
         }
-        Ok(out.into_values().collect())
+        Ok(out
+            .into_values()
+            .map(|mut r| {
+                for d in [&mut r.billed, &mut r.processed, &mut r.paid] {
+                    d.rescale(r.currency.exponent());
+                }
+                r
+            })
+            .collect())
     }
 }

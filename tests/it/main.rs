@@ -6,5 +6,6 @@ mod cycle;
 mod cycle_props;
 mod journal;
 mod lifecycle;
+mod month_end;
 mod props;
 mod refusals;

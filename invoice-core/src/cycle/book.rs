@@ -476,16 +476,16 @@ impl Book {
     fn draft_for(&self, p: &Project, period: &Period, invoice_date: NaiveDate) -> Result<(Invoice, Billed)> {
         let c = &self.state.cycle;
         let mut billed = Billed { project: p.id.clone(), period: Some(*period), ..Billed::default() };
-        // (group key, rate) -> hours
-        let mut groups: BTreeMap<(String, Decimal), Decimal> = BTreeMap::new();
+        // (person id or task, rate) -> hours; names are looked up once per group
+        let mut groups: BTreeMap<(&str, Decimal), Decimal> = BTreeMap::new();
         for e in c.project_entries(&p.id) {
             if !(e.billable && e.invoiced_by.is_none() && period.contains(e.date)) {
                 continue;
             }
             let key = match p.grouping {
-                Grouping::ByPerson => c.people.get(&e.person).map_or_else(|| e.person.clone(), |x| x.name.clone()),
-                Grouping::ByTask if e.task.is_empty() => "Time".to_string(),
-                Grouping::ByTask => e.task.clone(),
+                Grouping::ByPerson => e.person.as_str(),
+                Grouping::ByTask if e.task.is_empty() => "Time",
+                Grouping::ByTask => e.task.as_str(),
             };
             let hours = groups.entry((key, e.rate.normalize())).or_insert(Decimal::ZERO);
             *hours = hours.checked_add(e.hours).ok_or(Error::Overflow { context: "generated hours" })?;
@@ -493,7 +493,13 @@ impl Book {
         }
         let mut lines: Vec<Line> = groups
             .into_iter()
-            .map(|((key, rate), hours)| Line::new(key, hours, rate).tax_rate(p.tax_rate).kind(LineKind::Service))
+            .map(|((key, rate), hours)| {
+                let description = match p.grouping {
+                    Grouping::ByPerson => c.people.get(key).map_or(key, |x| x.name.as_str()),
+                    Grouping::ByTask => key,
+                };
+                Line::new(description, hours, rate).tax_rate(p.tax_rate).kind(LineKind::Service)
+            })
             .collect();
         let time_lines = lines.len();
         for x in c.project_expenses(&p.id) {

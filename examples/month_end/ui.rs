@@ -1,0 +1,143 @@
+//! Printing: progress on a terminal, compact tables, and writing files atomically.
+
+use std::fs;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Instant;
+
+/// A progress line on stderr (only on a terminal and without --quiet): a bar, counts and rate.
+pub struct Progress {
+    label: String,
+    total: usize,
+    done: usize,
+    started: Instant,
+    shown: Option<Instant>,
+    enabled: bool,
+}
+
+impl Progress {
+    /// Progress over `total` items.
+    pub fn new(label: &str, total: usize, quiet: bool) -> Progress {
+        Progress {
+            label: label.to_string(),
+            total,
+            done: 0,
+            started: Instant::now(),
+            shown: None,
+            enabled: !quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// `n` more items done.
+    pub fn add(&mut self, n: usize) {
+        self.done += n;
+        if self.enabled && self.shown.is_none_or(|t| t.elapsed().as_millis() >= 100) {
+            self.draw();
+            self.shown = Some(Instant::now());
+        }
+    }
+
+    fn draw(&self) {
+        let width = 30;
+        let filled = (self.done * width).checked_div(self.total).map_or(width, |f| f.min(width));
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        let rate = self.done as f64 / secs;
+        let mut err = std::io::stderr();
+        let _ = write!(
+            err,
+            "\r{:<16} [{}{}] {:>9}/{:<9} {:>10.0}/s",
+            self.label,
+            "#".repeat(filled),
+            ".".repeat(width - filled),
+            self.done,
+            self.total,
+            rate
+        );
+        let _ = err.flush();
+    }
+
+    /// Finish the line.
+    pub fn finish(&mut self) {
+        if self.enabled {
+            self.draw();
+            eprintln!();
+        }
+    }
+}
+
+/// Write `bytes` to `path` through a temporary file beside it, then rename: never a
+/// half-written file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Remove a file or directory the run is about to write again.
+pub fn clear(path: &Path) -> std::io::Result<()> {
+    match fs::metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Print a table with a header, right-aligning the columns named in `right`.
+pub fn table(header: &[&str], rows: &[Vec<String>], right: &[usize]) {
+    let cols = header.len();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(cols) {
+            widths[i] = widths[i].max(display_width(c));
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let mut out = String::from("  ");
+        for (i, c) in cells.iter().enumerate() {
+            let pad = widths[i].saturating_sub(display_width(c));
+            if right.contains(&i) {
+                out.push_str(&" ".repeat(pad));
+                out.push_str(c);
+            } else {
+                out.push_str(c);
+                out.push_str(&" ".repeat(pad));
+            }
+            out.push_str("  ");
+        }
+        println!("{}", out.trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    line(widths.iter().map(|w| "-".repeat(*w)).collect());
+    for r in rows {
+        line(r.clone());
+    }
+}
+
+/// Terminal columns a string takes (East Asian wide characters take two).
+fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// A heading.
+pub fn step(title: &str) {
+    println!("\n== {title}");
+}
