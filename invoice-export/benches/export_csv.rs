@@ -90,8 +90,8 @@ fn targets(c: &mut Criterion) {
         let report = export(f, &config, &invoices, &mut buf).unwrap_or_else(|e| panic!("{e}"));
         let (exported, skipped, failed) = report.counts();
         eprintln!(
-            "{name}: {:.1} MB for {n} invoices ({exported} exported, {skipped} skipped, {failed} failed)",
-            buf.len() as f64 / 1e6
+            "{name}: {} kB for {n} invoices ({exported} exported, {skipped} skipped, {failed} failed)",
+            buf.len() / 1000
         );
         group.bench_function(BenchmarkId::new(name, n), |b| {
             b.iter(|| {
