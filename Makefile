@@ -8,6 +8,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 test: ## every test: unit, integration (incl. the month_end example), doc and property tests; benches run once
+	$(CARGO) build --example month_end
 	$(CARGO) test --all-targets
 	$(CARGO) test --doc
 
