@@ -11,7 +11,11 @@ fn month_end() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
     let bin = profile_dir.join("examples").join(format!("month_end{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} is missing: build it first with `cargo build --example month_end` (make test does)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first with `cargo build --example month_end` (make test does)",
+        bin.display()
+    );
     bin
 }
 
