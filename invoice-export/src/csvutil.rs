@@ -162,13 +162,6 @@ impl DateStyle {
     }
 }
 
-/// "00" to "99".
-const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
 /// The decimal digits of `n` (at least one), written at the end of `buf`.
 fn digits_u128(mut n: u128, buf: &mut [u8; 40]) -> &[u8] {
     let mut i = buf.len();
@@ -177,21 +170,7 @@ fn digits_u128(mut n: u128, buf: &mut [u8; 40]) -> &[u8] {
         buf[i] = b'0' + (n % 10) as u8;
         n /= 10;
     }
-    let mut m = n as u64;
-    while m >= 100 {
-        let pair = (m % 100) as usize * 2;
-        m /= 100;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    }
-    if m >= 10 {
-        let pair = m as usize * 2;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    } else {
-        i -= 1;
-        buf[i] = b'0' + m as u8;
-    }
+    let i = crate::digits::write_u64_back(n as u64, buf, i);
     &buf[i..]
 }
 

@@ -39,6 +39,7 @@ mod cii;
 pub mod config;
 mod csv_generic;
 mod csvutil;
+mod digits;
 pub mod error;
 mod iif;
 mod intacct;

@@ -158,13 +158,6 @@ fn scaled_into(digits: &mut [u8; 64], negative: bool, m: u128, scale: u32) -> us
     i
 }
 
-/// The two-digit numbers `00` to `99`, for writing digits in pairs.
-const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
 /// [`scaled_into`] for mantissas that fit 64 bits (nearly all): no 128-bit division, and the
 /// integer digits two at a time.
 fn scaled_into_u64(digits: &mut [u8; 64], negative: bool, m: u64, scale: u32) -> usize {
@@ -179,20 +172,7 @@ fn scaled_into_u64(digits: &mut [u8; 64], negative: bool, m: u64, scale: u32) ->
         i -= 1;
         digits[i] = b'.';
     }
-    while rest >= 100 {
-        let pair = (rest % 100) as usize * 2;
-        rest /= 100;
-        i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    }
-    if rest >= 10 {
-        let pair = rest as usize * 2;
-        i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    } else {
-        i -= 1;
-        digits[i] = b'0' + rest as u8;
-    }
+    i = crate::digits::write_u64_back(rest, digits, i);
     if negative && m != 0 {
         i -= 1;
         digits[i] = b'-';
