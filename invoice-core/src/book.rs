@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::io::{BufRead, Write};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -147,6 +147,9 @@ pub struct Book {
     pub(crate) clock: Arc<dyn Clock>,
     /// Every number in use (issued, void, or brought along by a draft) -> invoice.
     pub(crate) numbers: HashMap<String, InvoiceId>,
+    /// Content hashes by invoice index, computed on first use and forgotten when an event
+    /// changes what the invoice says (see [`Event::may_change_invoice_content`]).
+    pub(crate) hashes: Vec<OnceLock<String>>,
 }
 
 impl PartialEq for Book {
@@ -224,7 +227,8 @@ impl Book {
     fn from_state(mut state: State, clock: Arc<dyn Clock>) -> Book {
         state.cycle.reindex();
         let numbers = state.invoices.iter().filter_map(|i| Some((i.number.clone()?, i.id))).collect();
-        Book { state, clock, numbers }
+        let hashes = state.invoices.iter().map(|_| OnceLock::new()).collect();
+        Book { state, clock, numbers, hashes }
     }
 
     /// Replace the clock (after loading a snapshot, for instance).
@@ -266,6 +270,7 @@ impl Book {
             book.mutate(&env).map_err(|e| Error::Replay { seq: env.seq, reason: e.to_string() })?;
             book.state.journal.push(env);
         }
+        book.hashes.resize_with(book.state.invoices.len(), OnceLock::new);
         Ok(book)
     }
 
@@ -359,6 +364,27 @@ impl Book {
             }
         }
         Ok(out)
+    }
+
+    /// The content hash of an invoice of the book ([`Invoice::content_hash`]), computed once
+    /// and kept until an event changes what the invoice says. The export ledger records it
+    /// for every export; computing it ahead (on any thread, the book is `Sync`) makes
+    /// recording export results cheaper.
+    pub fn content_hash(&self, id: InvoiceId) -> Result<String> {
+        Ok(self.content_hash_of(self.invoice(id)?))
+    }
+
+    fn content_hash_of(&self, inv: &Invoice) -> String {
+        match index(inv.id.0).and_then(|i| self.hashes.get(i)) {
+            Some(cell) => cell.get_or_init(|| inv.content_hash()).clone(),
+            None => inv.content_hash(),
+        }
+    }
+
+    fn forget_content_hash(&mut self, id: InvoiceId) {
+        if let Some(cell) = index(id.0).and_then(|i| self.hashes.get_mut(i)) {
+            cell.take();
+        }
     }
 
     /// The process batch that [`Command::UndoProcess`] would undo now.
@@ -456,6 +482,7 @@ impl Book {
             self.mutate(&env)?;
             self.state.journal.push(env);
         }
+        self.hashes.resize_with(self.state.invoices.len(), OnceLock::new);
         Ok(&self.state.journal[start..])
     }
 
@@ -519,7 +546,7 @@ impl Book {
                     });
                 }
                 let to = if amount.amount == outstanding { PaymentStatus::Paid } else { PaymentStatus::PartiallyPaid };
-                transition(&inv.label(), inv.status.payment, to)?;
+                moved(inv, inv.status.payment, to)?;
                 Ok(vec![Event::PaymentRecorded {
                     invoice,
                     payment: PaymentRecord { amount: amount.amount, ..payment },
@@ -620,7 +647,7 @@ impl Book {
                 }
                 for id in &invoices {
                     let inv = self.issued(*id, "process it")?;
-                    transition(&inv.label(), inv.status.accounting, Accounting::Processed)?;
+                    moved(inv, inv.status.accounting, Accounting::Processed)?;
                 }
                 Ok(vec![Event::ProcessBatchCreated { batch: self.next_batch_id(), invoices }])
             }
@@ -779,7 +806,7 @@ impl Book {
         let mut issued = Vec::with_capacity(invoices.len());
         for id in invoices {
             let inv = self.invoice(id)?;
-            transition(&inv.label(), inv.status.document, Document::Issued)?;
+            moved(inv, inv.status.document, Document::Issued)?;
             let violations = inv.validate();
             if !violations.is_empty() {
                 return Err(Error::Invalid { invoice: inv.label(), violations });
@@ -866,7 +893,7 @@ impl Book {
         self.check_selection(&invoices)?;
         for id in &invoices {
             let inv = self.issued(*id, "change its delivery status")?;
-            transition(&inv.label(), inv.status.delivery, to)?;
+            moved(inv, inv.status.delivery, to)?;
         }
         Ok(vec![Event::DeliveryMarked { invoices, to }])
     }
@@ -887,7 +914,7 @@ impl Book {
                 return Err(Error::AlreadyInBatch { invoice: inv.label(), batch });
             }
             if !inv.status.accounting.is_exported() {
-                transition(&inv.label(), inv.status.accounting, Accounting::Batched)?;
+                moved(inv, inv.status.accounting, Accounting::Batched)?;
             }
             if force.is_none() {
                 if let Some(previous) = self.state.ledger.last_export(*id, &target) {
@@ -948,7 +975,7 @@ impl Book {
             Some(reason) => Outcome::Skipped { reason: reason.to_string() },
             None => outcome,
         };
-        let content_hash = matches!(outcome, Outcome::Exported).then(|| inv.content_hash());
+        let content_hash = matches!(outcome, Outcome::Exported).then(|| self.content_hash_of(inv));
         RecordedResult { invoice: inv.id, outcome, content_hash }
     }
 
@@ -973,7 +1000,7 @@ impl Book {
     /// Move an invoice on its accounting axis (checked) and count the change.
     fn move_accounting(&mut self, id: InvoiceId, to: Accounting) -> Result<()> {
         let inv = self.invoice_mut(id)?;
-        inv.status.accounting = transition(&inv.label(), inv.status.accounting, to)?;
+        inv.status.accounting = moved(inv, inv.status.accounting, to)?;
         inv.revision += 1;
         Ok(())
     }
@@ -1015,6 +1042,7 @@ impl Book {
                 }
             }
             Event::InvoiceEdited { invoice, changes } => {
+                self.forget_content_hash(*invoice);
                 let inv = self.invoice_mut(*invoice)?;
                 for change in changes {
                     change.apply(inv);
@@ -1023,8 +1051,11 @@ impl Book {
             }
             Event::InvoicesIssued { issued } => {
                 for is in issued {
+                    self.forget_content_hash(is.invoice);
+                }
+                for is in issued {
                     let inv = self.invoice_mut(is.invoice)?;
-                    inv.status.document = transition(&inv.label(), inv.status.document, Document::Issued)?;
+                    inv.status.document = moved(inv, inv.status.document, Document::Issued)?;
                     inv.number = Some(is.number.clone());
                     inv.issue_date = Some(is.issue_date);
                     inv.revision += 1;
@@ -1040,15 +1071,16 @@ impl Book {
                 }
             }
             Event::InvoiceVoided { invoice, .. } => {
+                self.forget_content_hash(*invoice);
                 let inv = self.invoice_mut(*invoice)?;
-                inv.status.document = transition(&inv.label(), inv.status.document, Document::Void)?;
+                inv.status.document = moved(inv, inv.status.document, Document::Void)?;
                 inv.revision += 1;
                 self.release_billed(*invoice);
             }
             Event::DeliveryMarked { invoices, to } => {
                 for id in invoices {
                     let inv = self.invoice_mut(*id)?;
-                    inv.status.delivery = transition(&inv.label(), inv.status.delivery, *to)?;
+                    inv.status.delivery = moved(inv, inv.status.delivery, *to)?;
                     inv.revision += 1;
                 }
             }
@@ -1058,7 +1090,7 @@ impl Book {
                 inv.payments.push(payment.clone());
                 let paid = inv.paid()?;
                 let to = if paid >= gross { PaymentStatus::Paid } else { PaymentStatus::PartiallyPaid };
-                inv.status.payment = transition(&inv.label(), inv.status.payment, to)?;
+                inv.status.payment = moved(inv, inv.status.payment, to)?;
                 inv.revision += 1;
             }
             Event::ExportBatchCreated { batch, target, invoices, force } => {
@@ -1076,7 +1108,7 @@ impl Book {
                     }
                     inv.batch = Some(*batch);
                     if !inv.status.accounting.is_exported() {
-                        inv.status.accounting = transition(&inv.label(), inv.status.accounting, Accounting::Batched)?;
+                        inv.status.accounting = moved(inv, inv.status.accounting, Accounting::Batched)?;
                     }
                     inv.revision += 1;
                     results.insert(*id, ExportResult::NotYetStarted);
@@ -1176,7 +1208,7 @@ impl Book {
                     }
                     let inv = self.invoice_mut(*id)?;
                     if matches!(inv.status.accounting, Accounting::Batched | Accounting::Posted) {
-                        inv.status.accounting = transition(&inv.label(), inv.status.accounting, Accounting::Pending)?;
+                        inv.status.accounting = moved(inv, inv.status.accounting, Accounting::Pending)?;
                     }
                     inv.batch = None;
                     inv.revision += 1;
@@ -1195,7 +1227,7 @@ impl Book {
                     let inv = self.invoice_mut(*id)?;
                     let before = inv.status.accounting;
                     let revision_before = inv.revision;
-                    inv.status.accounting = transition(&inv.label(), before, Accounting::Processed)?;
+                    inv.status.accounting = moved(inv, before, Accounting::Processed)?;
                     inv.revision += 1;
                     entries.push(ProcessedInvoice {
                         invoice: *id,
@@ -1241,6 +1273,7 @@ impl Book {
                 self.move_accounting(*invoice, Accounting::Exported)?;
             }
             Event::ReferenceRecorded { invoice, reference } => {
+                self.forget_content_hash(*invoice);
                 let inv = self.invoice_mut(*invoice)?;
                 inv.accounting_reference = Some(reference.clone());
                 inv.revision += 1;
@@ -1268,5 +1301,14 @@ impl Book {
             b.state = BatchState::Closed;
         }
         Ok(())
+    }
+}
+
+/// [`transition`] for `inv`, naming it only when the move is refused.
+fn moved<S: crate::status::AxisState>(inv: &Invoice, from: S, to: S) -> Result<S> {
+    if from.allows(to) {
+        Ok(to)
+    } else {
+        transition(&inv.label(), from, to)
     }
 }

@@ -568,6 +568,49 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// Whether applying this event may change what an invoice *says* (its number, dates,
+    /// customer, lines, amounts and texts), as opposed to where it stands in its lifecycle
+    /// (batches, posting, export results, processing, delivery, payments) or to data that is
+    /// not an invoice (projects, time, expenses). Exporters and renderers only read what an
+    /// invoice says, so output made before a run of events that all return `false` is still
+    /// the output after them. New invoices (created or generated) do not change existing ones.
+    pub fn may_change_invoice_content(&self) -> bool {
+        match self {
+            Event::BookOpened { .. }
+            | Event::InvoiceEdited { .. }
+            | Event::InvoicesIssued { .. }
+            | Event::InvoiceVoided { .. }
+            | Event::ReferenceRecorded { .. } => true,
+            Event::InvoicesCreated { .. }
+            | Event::DeliveryMarked { .. }
+            | Event::PaymentRecorded { .. }
+            | Event::ExportBatchCreated { .. }
+            | Event::BatchPosted { .. }
+            | Event::BatchUnposted { .. }
+            | Event::ExportResultsRecorded { .. }
+            | Event::InvoicesWithdrawn { .. }
+            | Event::ProcessBatchCreated { .. }
+            | Event::ProcessBatchUndone { .. }
+            | Event::InvoiceUnprocessed { .. }
+            | Event::ProjectSaved { .. }
+            | Event::PersonSaved { .. }
+            | Event::ApprovalFlowsSet { .. }
+            | Event::TimeRecorded { .. }
+            | Event::TimeEdited { .. }
+            | Event::TimeLocked { .. }
+            | Event::TimeApproved { .. }
+            | Event::ExpensesRecorded { .. }
+            | Event::ExpensesSubmitted { .. }
+            | Event::ExpensesApproved { .. }
+            | Event::MilestoneSaved { .. }
+            | Event::MilestoneApproved { .. }
+            | Event::DeferredItemSaved { .. }
+            | Event::InvoicesGenerated { .. } => false,
+        }
+    }
+}
+
 /// One invoice of [`Event::InvoicesGenerated`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Generated {
