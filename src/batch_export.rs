@@ -16,7 +16,7 @@
 //!
 //! The destination must not exist yet (an export never overwrites an earlier one).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -52,10 +52,16 @@ pub enum ExportError {
     },
     /// Creating, writing or renaming the output failed.
     Io(io::Error),
+    /// The batch's work is not what was staged ([`commit_export`]): other invoices, another
+    /// order, or an invoice changed since it was staged. Stage it again.
+    StaleStage {
+        /// The batch.
+        batch: BatchId,
+    },
 }
 
 impl ExportError {
-    /// A stable snake_case code: the core's code, `wrong_format`, `destination_exists`, `io`,
+    /// A stable snake_case code: the core's code, `wrong_format`, `destination_exists`, `io`, `stale_stage`,
     /// or the export crate's code.
     pub fn code(&self) -> &'static str {
         match self {
@@ -64,6 +70,7 @@ impl ExportError {
             ExportError::WrongFormat { .. } => "wrong_format",
             ExportError::DestinationExists { .. } => "destination_exists",
             ExportError::Io(_) => "io",
+            ExportError::StaleStage { .. } => "stale_stage",
         }
     }
 }
@@ -80,6 +87,10 @@ impl fmt::Display for ExportError {
                 write!(f, "{} exists already; an export never overwrites one", path.display())
             }
             ExportError::Io(e) => write!(f, "writing the export failed: {e}"),
+            ExportError::StaleStage { batch } => write!(
+                f,
+                "batch {batch} does not hold the invoices that were staged (other invoices, or changed since); stage it again"
+            ),
         }
     }
 }
@@ -185,6 +196,20 @@ fn export_batch_with(
     wrap: Wrap<'_>,
 ) -> Result<Report, ExportError> {
     // Everything the book would refuse, before anything is written.
+    check_batch(book, actor, batch, format.name(), destination)?;
+    let work = book.export_work(batch)?;
+    let staged = stage(book, format, config, &work, destination, wrap)?;
+    commit_export(book, actor, batch, staged)
+}
+
+/// What the book would refuse before an export of `batch` to `format` at `destination`.
+fn check_batch(
+    book: &Book,
+    actor: &Actor,
+    batch: BatchId,
+    format: &str,
+    destination: &Path,
+) -> Result<(), ExportError> {
     book.settings().policy.check(actor, Action::Export)?;
     let b = book.export_batch(batch)?;
     if b.state != BatchState::Posted {
@@ -195,40 +220,206 @@ fn export_batch_with(
         }
         .into());
     }
-    if b.target.format != format.name() {
-        return Err(ExportError::WrongFormat { batch, target: b.target.format.clone(), format: format.name().into() });
+    if b.target.format != format {
+        return Err(ExportError::WrongFormat { batch, target: b.target.format.clone(), format: format.into() });
     }
+    check_destination(destination)
+}
+
+fn check_destination(destination: &Path) -> Result<(), ExportError> {
     if fs::symlink_metadata(destination).is_ok() {
         return Err(ExportError::DestinationExists { path: destination.to_path_buf() });
     }
+    Ok(())
+}
 
-    let work = book.export_work(batch)?;
-    let report = match format.layout() {
-        Layout::OneFile => write_file(format, config, &work, destination, wrap)?,
-        Layout::OnePerInvoice => write_directory(format, config, &work, destination, wrap)?,
+/// An export written to a temporary file (or directory) beside its destination and not yet
+/// recorded in the book: the first half of [`export_batch`], made by [`stage_export`] and
+/// finished by [`commit_export`]. Dropping it removes the temporary output.
+///
+/// Staging only reads invoices, so several targets can be staged at the same time (on
+/// several threads) while the book waits; each is then committed to its own batch.
+#[derive(Debug)]
+pub struct StagedExport {
+    format: String,
+    layout: Layout,
+    /// The temporary output (`None` once renamed into place).
+    tmp: Option<PathBuf>,
+    destination: PathBuf,
+    report: Report,
+    /// Every invoice written, in order.
+    written: Vec<InvoiceId>,
+    /// The length of the book's journal when it was staged.
+    seq: usize,
+}
+
+impl StagedExport {
+    /// The report of the staged export: one result per invoice given to [`stage_export`]
+    /// that has lines, in that order.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// Where [`commit_export`] will put the output.
+    pub fn destination(&self) -> &Path {
+        &self.destination
+    }
+}
+
+impl Drop for StagedExport {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            remove(&tmp, self.layout);
+        }
+    }
+}
+
+/// Write the export of the book's `invoices` with `format` and `config` to a temporary file
+/// (or directory) beside `destination`, without changing the book. Invoices without lines
+/// are left out: the book records them as skipped when the export is committed. Commit the
+/// result to a posted batch of exactly these invoices with [`commit_export`]; events that
+/// only move invoices through their lifecycle (batching, posting, other targets' results)
+/// may come in between, edits may not.
+///
+/// # Errors
+///
+/// `destination` exists already, or writing failed (nothing is left behind).
+///
+/// # Example
+///
+/// ```
+/// use invoice_engine::batch_export::{commit_export, stage_export};
+/// use invoice_engine::export::{format, Config};
+/// use invoice_engine::*;
+/// use rust_decimal_macros::dec;
+///
+/// let mut book = Book::new(Settings::default());
+/// let admin = Actor::new("ana", Role::Administrator);
+/// let draft = Invoice::builder(Customer::new("C001", "Müller GmbH"), Currency::EUR)
+///     .line(Line::new("Consulting", dec!(10), dec!(120.00)).tax_rate(dec!(0.19)))
+///     .build();
+/// let id = book.create_invoice(&admin, draft)?;
+/// book.issue(&admin, id)?;
+///
+/// let dir = std::env::temp_dir().join(format!("invoice-engine-stage-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// // render first (only reads the invoices) ...
+/// let staged = stage_export(&book, format("csv")?, &Config::default(), &[id], &dir.join("a.csv"))?;
+/// // ... then batch, post and record
+/// let batch = book.create_export_batch(&admin, vec![id], Target::new("csv", "Demo Ltd"), None)?;
+/// book.apply(&admin, Command::Post { batch })?;
+/// let report = commit_export(&mut book, &admin, batch, staged)?;
+/// assert_eq!(report.counts(), (1, 0, 0));
+/// assert!(dir.join("a.csv").is_file());
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn stage_export(
+    book: &Book,
+    format: &dyn Format,
+    config: &Config,
+    invoices: &[InvoiceId],
+    destination: &Path,
+) -> Result<StagedExport, ExportError> {
+    check_destination(destination)?;
+    let mut work = Vec::with_capacity(invoices.len());
+    for id in invoices {
+        let inv = book.invoice(*id)?;
+        if inv.export_skip_reason().is_none() {
+            work.push(inv);
+        }
+    }
+    stage(book, format, config, &work, destination, &|f| Box::new(f))
+}
+
+fn stage(
+    book: &Book,
+    format: &dyn Format,
+    config: &Config,
+    work: &[&Invoice],
+    destination: &Path,
+    wrap: Wrap<'_>,
+) -> Result<StagedExport, ExportError> {
+    let layout = format.layout();
+    // The commit records a content hash per exported invoice; the book keeps them, so
+    // computing them here moves that work onto the staging thread.
+    for inv in work {
+        book.content_hash(inv.id)?;
+    }
+    let (tmp, report) = match layout {
+        Layout::OneFile => write_file(format, config, work, destination, wrap)?,
+        Layout::OnePerInvoice => write_directory(format, config, work, destination, wrap)?,
     };
-    let report = with_skipped(book, batch, report)?;
+    Ok(StagedExport {
+        format: format.name().to_string(),
+        layout,
+        tmp: Some(tmp),
+        destination: destination.to_path_buf(),
+        report,
+        written: work.iter().map(|i| i.id).collect(),
+        seq: book.journal().len(),
+    })
+}
 
+/// Finish a [`StagedExport`] of this book: check that `batch` is a posted export batch of
+/// the staged format whose work ([`Book::export_work`]) is exactly the staged invoices, with
+/// no event since the staging that may have changed what an invoice says
+/// ([`Event::may_change_invoice_content`](invoice_core::Event::may_change_invoice_content)),
+/// rename the output into place, and record every result in one
+/// [`Command::RecordExportResults`] (invoices without lines as skipped).
+///
+/// # Errors
+///
+/// Everything [`export_batch`] refuses, and [`ExportError::StaleStage`] when the batch's
+/// work is not what was staged. On error the book is unchanged and the staged output is
+/// removed.
+pub fn commit_export(
+    book: &mut Book,
+    actor: &Actor,
+    batch: BatchId,
+    mut staged: StagedExport,
+) -> Result<Report, ExportError> {
+    check_batch(book, actor, batch, &staged.format, &staged.destination)?;
+    let work = book.export_work(batch)?;
+    let same_invoices = work.len() == staged.written.len() && work.iter().zip(&staged.written).all(|(i, w)| i.id == *w);
+    let unchanged = book
+        .journal()
+        .get(staged.seq..)
+        .is_some_and(|since| since.iter().all(|env| !env.event.may_change_invoice_content()));
+    if !(same_invoices && unchanged) {
+        return Err(ExportError::StaleStage { batch });
+    }
+    let Some(tmp) = staged.tmp.take() else { return Err(ExportError::StaleStage { batch }) };
+    if let Err(e) = fs::rename(&tmp, &staged.destination) {
+        remove(&tmp, staged.layout);
+        return Err(e.into());
+    }
+    let report = with_skipped(
+        book,
+        batch,
+        std::mem::replace(&mut staged.report, Report { format: String::new(), results: Vec::new() }),
+    )?;
     let results = report.outcomes();
     if let Err(e) = book.apply(actor, Command::RecordExportResults { batch, results }) {
         // Not expected after the checks above; keep book and disk consistent all the same.
-        remove(destination, format.layout());
+        remove(&staged.destination, staged.layout);
         return Err(e.into());
     }
     Ok(report)
 }
 
-/// The report in batch order, with the open invoices that have no lines as skipped.
+/// The report in batch order, with the open invoices that have no lines as skipped. The
+/// report follows the batch's work ([`Book::export_work`]), which is in batch order.
 fn with_skipped(book: &Book, batch: BatchId, report: Report) -> Result<Report, ExportError> {
     let b = book.export_batch(batch)?;
-    let mut by_id: HashMap<InvoiceId, InvoiceResult> = report.results.into_iter().map(|r| (r.invoice, r)).collect();
-    let mut results = Vec::with_capacity(by_id.len());
+    let mut written = report.results.into_iter().peekable();
+    let mut results = Vec::with_capacity(b.invoices.len());
     for id in &b.invoices {
-        if !b.results.get(id).is_some_and(|r| r.is_open()) {
+        if let Some(r) = written.next_if(|r| r.invoice == *id) {
+            results.push(r);
             continue;
         }
-        if let Some(r) = by_id.remove(id) {
-            results.push(r);
+        if !b.results.get(id).is_some_and(|r| r.is_open()) {
             continue;
         }
         let inv = book.invoice(*id)?;
@@ -266,7 +457,7 @@ fn write_file(
     work: &[&Invoice],
     destination: &Path,
     wrap: Wrap<'_>,
-) -> Result<Report, ExportError> {
+) -> Result<(PathBuf, Report), ExportError> {
     let (tmp, file) = loop {
         let tmp = temp_path(destination);
         match OpenOptions::new().write(true).create_new(true).open(&tmp) {
@@ -282,13 +473,15 @@ fn write_file(
         out.flush()?;
         drop(out);
         sync.sync_all()?;
-        fs::rename(&tmp, destination)?;
         Ok(report)
     })();
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
+    match written {
+        Ok(report) => Ok((tmp, report)),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    written
 }
 
 fn write_directory(
@@ -297,7 +490,7 @@ fn write_directory(
     work: &[&Invoice],
     destination: &Path,
     wrap: Wrap<'_>,
-) -> Result<Report, ExportError> {
+) -> Result<(PathBuf, Report), ExportError> {
     let tmp = loop {
         let tmp = temp_path(destination);
         match fs::create_dir(&tmp) {
@@ -306,16 +499,16 @@ fn write_directory(
             Err(e) => return Err(e.into()),
         }
     };
-    let written = (|| -> Result<Report, ExportError> {
-        let mut sink = DirectorySink { dir: &tmp, extension: format.extension(), used: HashSet::new(), wrap };
-        let report = invoice_export::export_documents(format, config, work.iter().copied(), &mut sink)?;
-        fs::rename(&tmp, destination)?;
-        Ok(report)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_dir_all(&tmp);
+    let mut sink = DirectorySink { dir: &tmp, extension: format.extension(), used: HashSet::new(), wrap };
+    let written =
+        invoice_export::export_documents(format, config, work.iter().copied(), &mut sink).map_err(ExportError::from);
+    match written {
+        Ok(report) => Ok((tmp, report)),
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp);
+            Err(e)
+        }
     }
-    written
 }
 
 /// Writes each document to `<safe number>.<extension>` in a directory.
@@ -395,7 +588,7 @@ pub fn safe_file_name(number: &str) -> String {
 mod tests {
     use super::*;
     use invoice_core::{
-        Accounting, Currency, Customer, Invoice, Line, ManualClock, Role, Settings, Target, NO_LINES_MESSAGE,
+        Accounting, Change, Currency, Customer, Invoice, Line, ManualClock, Role, Settings, Target, NO_LINES_MESSAGE,
     };
     use invoice_export::Problem;
     use rust_decimal_macros::dec;
@@ -456,6 +649,60 @@ mod tests {
 
     fn snapshot(book: &Book) -> String {
         serde_json::to_string(book).unwrap()
+    }
+
+    #[test]
+    fn a_staged_export_commits_to_the_batch_of_its_invoices() {
+        let dir = Scratch::new("staged");
+        let (mut book, batch, ids) = posted("csv", &["INV-1", "INV-2"]);
+        let csv = invoice_export::format("csv").unwrap();
+        let staged = stage_export(&book, csv, &Config::default(), &ids, &dir.0.join("out.csv")).unwrap();
+        assert_eq!(staged.report().counts(), (2, 0, 0), "the invoice without lines is left out");
+        assert_eq!(dir.entries().len(), 1, "only the temporary file: {:?}", dir.entries());
+        let report = commit_export(&mut book, &admin(), batch, staged).unwrap();
+        assert_eq!(report.counts(), (2, 1, 0));
+        assert_eq!(dir.entries(), ["out.csv"]);
+        assert_eq!(book.invoice(ids[0]).unwrap().status.accounting, Accounting::Exported);
+    }
+
+    #[test]
+    fn an_edit_after_staging_makes_the_stage_stale() {
+        let dir = Scratch::new("edited");
+        let (mut book, batch, ids) = posted("csv", &["INV-1", "INV-2"]);
+        let csv = invoice_export::format("csv").unwrap();
+        let staged = stage_export(&book, csv, &Config::default(), &ids, &dir.0.join("out.csv")).unwrap();
+        // posted invoices still take a new location, and the generic CSV exports it
+        book.apply(&admin(), Command::Edit { invoice: ids[1], changes: vec![Change::Location(Some("Oslo".into()))] })
+            .unwrap();
+        let before = snapshot(&book);
+        assert_eq!(commit_export(&mut book, &admin(), batch, staged).unwrap_err().code(), "stale_stage");
+        assert_eq!(snapshot(&book), before);
+        assert!(dir.entries().is_empty(), "{:?}", dir.entries());
+        // exporting it directly writes what the invoice says now
+        export_batch(&mut book, &admin(), batch, csv, &Config::default(), &dir.0.join("out.csv")).unwrap();
+        assert!(fs::read_to_string(dir.0.join("out.csv")).unwrap().contains("Oslo"));
+    }
+
+    #[test]
+    fn a_stale_stage_is_refused_and_leaves_nothing() {
+        let dir = Scratch::new("stale");
+        let (mut book, batch, ids) = posted("csv", &["INV-1", "INV-2"]);
+        let before = snapshot(&book);
+        let csv = invoice_export::format("csv").unwrap();
+        // only one of the batch's two invoices with lines
+        let staged = stage_export(&book, csv, &Config::default(), &ids[..1], &dir.0.join("out.csv")).unwrap();
+        let err = commit_export(&mut book, &admin(), batch, staged).unwrap_err();
+        assert_eq!(err.code(), "stale_stage", "{err}");
+        assert_eq!(snapshot(&book), before);
+        assert!(dir.entries().is_empty(), "{:?}", dir.entries());
+        // the wrong format is refused the same way, and dropping a stage removes its output
+        let iif = invoice_export::format("iif").unwrap();
+        let iif = stage_export(&book, iif, &Config::default(), &ids, &dir.0.join("x.iif")).unwrap();
+        let dropped = stage_export(&book, csv, &Config::default(), &ids, &dir.0.join("y.csv")).unwrap();
+        assert_eq!(commit_export(&mut book, &admin(), batch, iif).unwrap_err().code(), "wrong_format");
+        drop(dropped);
+        assert!(dir.entries().is_empty(), "{:?}", dir.entries());
+        assert_eq!(snapshot(&book), before);
     }
 
     #[test]

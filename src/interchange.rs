@@ -30,16 +30,16 @@
 //! assert_eq!(read.errors[0].to_string(), "line 2 (A-2): currency: unknown currency code 'EURO' (ISO 4217 codes are three upper-case letters, e.g. EUR)");
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::io::BufRead;
 
 use chrono::NaiveDate;
 use invoice_core::money::parse_decimal;
 use invoice_core::{Attachment, Currency, Customer, Invoice, Kind, Line, LineKind, Period};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// One bad record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,16 +89,46 @@ pub struct Read {
 /// Read a JSON Lines file of invoices. I/O errors stop the read; bad records are collected
 /// in [`Read::errors`] and the good ones returned. Blank lines are ignored. A number seen
 /// twice is an error on its second line.
-pub fn read_invoices(reader: impl BufRead) -> std::io::Result<Read> {
+///
+/// The whole input is read into memory and its lines are parsed on as many threads as the
+/// machine has cores (at most 8); the result does not depend on the number of threads.
+pub fn read_invoices(mut reader: impl std::io::Read) -> std::io::Result<Read> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(8);
+    Ok(parse_invoices(&bytes, threads))
+}
+
+/// Parse JSON Lines already in memory on `threads` threads (see [`read_invoices`]).
+pub fn parse_invoices(bytes: &[u8], threads: usize) -> Read {
+    // Split into chunks of whole lines, each with the number of its first line.
+    let threads = threads.max(1);
+    let mut chunks: Vec<(usize, &[u8])> = Vec::with_capacity(threads);
+    let mut rest = bytes;
+    let mut first_line = 1;
+    for k in (1..=threads).rev() {
+        let mut cut = if k == 1 { rest.len() } else { rest.len() / k };
+        while cut < rest.len() && (cut == 0 || rest[cut - 1] != b'\n') {
+            cut += 1;
+        }
+        let (chunk, tail) = rest.split_at(cut.min(rest.len()));
+        chunks.push((first_line, chunk));
+        first_line += chunk.iter().filter(|&&b| b == b'\n').count();
+        rest = tail;
+    }
+    let parsed: Vec<Vec<(usize, Parsed)>> = if chunks.len() == 1 || bytes.len() < 1 << 20 {
+        chunks.iter().map(|&(first, chunk)| parse_chunk(first, chunk)).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                chunks.iter().map(|&(first, chunk)| scope.spawn(move || parse_chunk(first, chunk))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        })
+    };
     let mut read = Read::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line_no = i + 1;
-        let text = line?;
-        if text.trim().is_empty() {
-            continue;
-        }
-        match parse_record(&text) {
+    for (line_no, record) in parsed.into_iter().flatten() {
+        match record {
             Ok(invoice) => {
                 let number = invoice.number.clone().unwrap_or_default();
                 if let Some(first) = seen.get(&number) {
@@ -116,89 +146,144 @@ pub fn read_invoices(reader: impl BufRead) -> std::io::Result<Read> {
             Err((number, field, message)) => read.errors.push(RecordError { line: line_no, number, field, message }),
         }
     }
-    Ok(read)
+    read
+}
+
+type Parsed = Result<Invoice, Problem>;
+
+/// The records of `chunk`, whose first line is `first`; blank lines are left out.
+fn parse_chunk(first: usize, chunk: &[u8]) -> Vec<(usize, Parsed)> {
+    let mut out = Vec::with_capacity(chunk.len() / 512 + 1);
+    for (i, line) in chunk.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let record = match std::str::from_utf8(line) {
+            Ok(text) => parse_record(text),
+            Err(e) => Err((None, String::new(), format!("not UTF-8 text: {e}"))),
+        };
+        out.push((first + i, record));
+    }
+    out
 }
 
 type Problem = (Option<String>, String, String);
 
-/// Reads the fields of one JSON object, naming the field in every error.
-struct Fields<'a> {
+// ------------------------------------------------------------------ the record's shape
+
+/// One record as JSON gives it: strings where strings belong, nothing converted yet. A
+/// record whose JSON types do not fit is explained by [`shape_problem`].
+#[derive(Deserialize)]
+struct RawInvoice<'a> {
     number: Option<String>,
-    prefix: String,
-    map: &'a serde_json::Map<String, Value>,
+    #[serde(borrow)]
+    kind: Option<Cow<'a, str>>,
+    credits: Option<String>,
+    corrects: Option<String>,
+    customer: Option<RawCustomer>,
+    #[serde(borrow)]
+    currency: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    billing_period: Option<RawPeriod<'a>>,
+    #[serde(borrow)]
+    lines: Option<Vec<RawLine<'a>>>,
+    project: Option<String>,
+    location: Option<String>,
+    invoice_type: Option<String>,
+    memo: Option<String>,
+    #[serde(borrow)]
+    issue_date: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    due_date: Option<Cow<'a, str>>,
+    attachments: Option<Vec<String>>,
+    signed_pdf: Option<String>,
 }
 
-impl<'a> Fields<'a> {
-    fn fail<T>(&self, field: &str, message: impl Into<String>) -> Result<T, Problem> {
-        Err((self.number.clone(), format!("{}{field}", self.prefix), message.into()))
-    }
-
-    fn opt_str(&self, field: &str) -> Result<Option<&'a str>, Problem> {
-        match self.map.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => self.fail(field, format!("expected a string, found {}", kind_of(other))),
-        }
-    }
-
-    fn str(&self, field: &str) -> Result<&'a str, Problem> {
-        match self.opt_str(field)? {
-            Some(s) => Ok(s),
-            None => self.fail(field, "is missing"),
-        }
-    }
-
-    fn decimal(&self, field: &str) -> Result<Decimal, Problem> {
-        match self.map.get(field) {
-            Some(Value::Number(n)) => self
-                .fail(field, format!("{n} is a JSON number; write decimals as strings (\"{n}\") so they stay exact")),
-            _ => {
-                let s = self.str(field)?;
-                parse_decimal(s).or_else(|_| self.fail(field, format!("'{s}' is not a decimal number")))
-            }
-        }
-    }
-
-    fn date(&self, field: &str) -> Result<Option<NaiveDate>, Problem> {
-        match self.opt_str(field)? {
-            None => Ok(None),
-            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Some)
-                .or_else(|_| self.fail(field, format!("'{s}' is not a date (YYYY-MM-DD)"))),
-        }
-    }
-
-    fn object(&self, field: &str) -> Result<Option<Fields<'a>>, Problem> {
-        match self.map.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(m)) => {
-                Ok(Some(Fields { number: self.number.clone(), prefix: format!("{}{field}.", self.prefix), map: m }))
-            }
-            Some(other) => self.fail(field, format!("expected an object, found {}", kind_of(other))),
-        }
-    }
-
-    fn array(&self, field: &str) -> Result<&'a [Value], Problem> {
-        match self.map.get(field) {
-            None | Some(Value::Null) => Ok(&[]),
-            Some(Value::Array(a)) => Ok(a),
-            Some(other) => self.fail(field, format!("expected a list, found {}", kind_of(other))),
-        }
-    }
-
-    fn strings(&self, field: &str) -> Result<Vec<String>, Problem> {
-        let mut out = Vec::new();
-        for (i, v) in self.array(field)?.iter().enumerate() {
-            match v {
-                Value::String(s) => out.push(s.clone()),
-                other => {
-                    return self.fail(&format!("{field}[{i}]"), format!("expected a string, found {}", kind_of(other)))
-                }
-            }
-        }
-        Ok(out)
-    }
+#[derive(Deserialize)]
+struct RawCustomer {
+    id: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    address_lines: Option<Vec<String>>,
+    tax_id: Option<String>,
 }
+
+#[derive(Deserialize)]
+struct RawPeriod<'a> {
+    #[serde(borrow)]
+    start: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    end: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct RawLine<'a> {
+    description: Option<String>,
+    #[serde(borrow)]
+    quantity: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    unit_price: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tax_rate: Option<Cow<'a, str>>,
+    account: Option<String>,
+    item: Option<String>,
+    #[serde(borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    service_date: Option<Cow<'a, str>>,
+}
+
+/// The JSON type a field must have.
+enum Shape {
+    /// A string.
+    Str,
+    /// A decimal, written as a string.
+    Decimal,
+    /// A list of strings.
+    Strings,
+    /// An object with these fields (others are ignored).
+    Object(&'static [(&'static str, Shape)]),
+    /// A list of such objects.
+    Objects(&'static [(&'static str, Shape)]),
+}
+
+const CUSTOMER: &[(&str, Shape)] = &[
+    ("id", Shape::Str),
+    ("name", Shape::Str),
+    ("email", Shape::Str),
+    ("address_lines", Shape::Strings),
+    ("tax_id", Shape::Str),
+];
+const PERIOD: &[(&str, Shape)] = &[("start", Shape::Str), ("end", Shape::Str)];
+const LINE: &[(&str, Shape)] = &[
+    ("description", Shape::Str),
+    ("quantity", Shape::Decimal),
+    ("unit_price", Shape::Decimal),
+    ("tax_rate", Shape::Decimal),
+    ("account", Shape::Str),
+    ("item", Shape::Str),
+    ("kind", Shape::Str),
+    ("service_date", Shape::Str),
+];
+const INVOICE: &[(&str, Shape)] = &[
+    ("number", Shape::Str),
+    ("kind", Shape::Str),
+    ("credits", Shape::Str),
+    ("corrects", Shape::Str),
+    ("customer", Shape::Object(CUSTOMER)),
+    ("currency", Shape::Str),
+    ("billing_period", Shape::Object(PERIOD)),
+    ("lines", Shape::Objects(LINE)),
+    ("project", Shape::Str),
+    ("location", Shape::Str),
+    ("invoice_type", Shape::Str),
+    ("memo", Shape::Str),
+    ("issue_date", Shape::Str),
+    ("due_date", Shape::Str),
+    ("attachments", Shape::Strings),
+    ("signed_pdf", Shape::Str),
+];
 
 fn kind_of(v: &Value) -> &'static str {
     match v {
@@ -211,61 +296,175 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
+/// The first field of `map` (in `fields` order, depth first) whose JSON type is wrong, with
+/// what is wrong. `null` counts as absent everywhere.
+fn wrong_type(map: &Map<String, Value>, fields: &[(&str, Shape)], prefix: &str) -> Option<(String, String)> {
+    for (name, shape) in fields {
+        let Some(v) = map.get(*name).filter(|v| !v.is_null()) else { continue };
+        let path = format!("{prefix}{name}");
+        let found = || format!("expected {}, found {}", shape.expected(), kind_of(v));
+        match (shape, v) {
+            (Shape::Str, Value::String(_)) | (Shape::Decimal, Value::String(_)) => {}
+            (Shape::Decimal, Value::Number(n)) => {
+                return Some((
+                    path,
+                    format!("{n} is a JSON number; write decimals as strings (\"{n}\") so they stay exact"),
+                ))
+            }
+            (Shape::Object(inner), Value::Object(m)) => {
+                if let Some(p) = wrong_type(m, inner, &format!("{path}.")) {
+                    return Some(p);
+                }
+            }
+            (Shape::Strings, Value::Array(items)) => {
+                if let Some((i, item)) = items.iter().enumerate().find(|(_, item)| !item.is_string()) {
+                    return Some((format!("{path}[{i}]"), format!("expected a string, found {}", kind_of(item))));
+                }
+            }
+            (Shape::Objects(inner), Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    let Value::Object(m) = item else {
+                        return Some((format!("{path}[{i}]"), format!("expected an object, found {}", kind_of(item))));
+                    };
+                    if let Some(p) = wrong_type(m, inner, &format!("{path}[{i}].")) {
+                        return Some(p);
+                    }
+                }
+            }
+            _ => return Some((path, found())),
+        }
+    }
+    None
+}
+
+impl Shape {
+    fn expected(&self) -> &'static str {
+        match self {
+            Shape::Str | Shape::Decimal => "a string",
+            Shape::Object(_) => "an object",
+            Shape::Strings | Shape::Objects(_) => "a list",
+        }
+    }
+}
+
+/// Why `text` did not deserialize as a record: not JSON, not an object, or the first field
+/// of the wrong JSON type.
+fn shape_problem(text: &str, error: serde_json::Error) -> Problem {
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return (None, String::new(), format!("not a JSON object: {e}")),
+    };
+    let Value::Object(map) = &value else {
+        return (None, String::new(), format!("expected a JSON object, found {}", kind_of(&value)));
+    };
+    let number = match map.get("number") {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        _ => None,
+    };
+    match wrong_type(map, INVOICE, "") {
+        Some((field, message)) => (number, field, message),
+        None => (number, String::new(), error.to_string()),
+    }
+}
+
+// ------------------------------------------------------------------ conversion
+
+fn fail<T>(number: &str, field: impl Into<String>, message: impl Into<String>) -> Result<T, Problem> {
+    Err((Some(number.to_string()), field.into(), message.into()))
+}
+
+fn decimal(number: &str, field: impl Fn() -> String, value: Option<&str>) -> Result<Decimal, Problem> {
+    match value {
+        None => fail(number, field(), "is missing"),
+        Some(s) => parse_decimal(s).or_else(|_| fail(number, field(), format!("'{s}' is not a decimal number"))),
+    }
+}
+
+fn date(number: &str, field: impl Fn() -> String, value: Option<&str>) -> Result<Option<NaiveDate>, Problem> {
+    match value {
+        None => Ok(None),
+        Some(s) => parse_date(s)
+            .map(Some)
+            .ok_or(())
+            .or_else(|()| fail(number, field(), format!("'{s}' is not a date (YYYY-MM-DD)"))),
+    }
+}
+
+/// `YYYY-MM-DD`, exactly.
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    let year = i32::try_from(num(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
+}
+
 fn attachment(path: String) -> Attachment {
     let name = path.rsplit(['/', '\\']).next().unwrap_or(&path).to_string();
     Attachment { name, location: path }
 }
 
 fn parse_record(text: &str) -> Result<Invoice, Problem> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| (None, String::new(), format!("not a JSON object: {e}")))?;
-    let Value::Object(map) = &value else {
-        return Err((None, String::new(), format!("expected a JSON object, found {}", kind_of(&value))));
+    match serde_json::from_str::<RawInvoice<'_>>(text) {
+        Ok(raw) => convert(raw),
+        Err(e) => Err(shape_problem(text, e)),
+    }
+}
+
+fn convert(raw: RawInvoice<'_>) -> Result<Invoice, Problem> {
+    let number = match raw.number {
+        Some(s) if !s.trim().is_empty() => s,
+        _ => return Err((None, "number".into(), "is missing".into())),
     };
-    let number = match map.get("number") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-        Some(Value::String(_)) | None | Some(Value::Null) => return Err((None, "number".into(), "is missing".into())),
-        Some(other) => return Err((None, "number".into(), format!("expected a string, found {}", kind_of(other)))),
-    };
-    let f = Fields { number: Some(number.clone()), prefix: String::new(), map };
-    let kind = match f.opt_str("kind")?.unwrap_or("invoice") {
+    let n = number.as_str();
+    let kind = match raw.kind.as_deref().unwrap_or("invoice") {
         "invoice" => Kind::Invoice,
-        "credit_note" => Kind::CreditNote { credits: f.opt_str("credits")?.map(String::from) },
-        "adjustment" => Kind::Adjustment { corrects: f.str("corrects")?.to_string() },
-        other => return f.fail("kind", format!("'{other}' is not one of invoice, credit_note, adjustment")),
+        "credit_note" => Kind::CreditNote { credits: raw.credits },
+        "adjustment" => match raw.corrects {
+            Some(corrects) => Kind::Adjustment { corrects },
+            None => return fail(n, "corrects", "is missing"),
+        },
+        other => return fail(n, "kind", format!("'{other}' is not one of invoice, credit_note, adjustment")),
     };
-    let Some(c) = f.object("customer")? else { return f.fail("customer", "is missing") };
-    let customer = Customer {
-        id: c.str("id")?.to_string(),
-        name: c.str("name")?.to_string(),
-        email: c.opt_str("email")?.map(String::from),
-        address_lines: c.strings("address_lines")?,
-        tax_id: c.opt_str("tax_id")?.map(String::from),
-    };
-    let currency_code = f.str("currency")?;
+    let Some(c) = raw.customer else { return fail(n, "customer", "is missing") };
+    let Some(id) = c.id else { return fail(n, "customer.id", "is missing") };
+    let Some(name) = c.name else { return fail(n, "customer.name", "is missing") };
+    let customer =
+        Customer { id, name, email: c.email, address_lines: c.address_lines.unwrap_or_default(), tax_id: c.tax_id };
+    let Some(currency_code) = raw.currency else { return fail(n, "currency", "is missing") };
     let currency: Currency =
-        currency_code.parse().or_else(|e: invoice_core::Error| f.fail("currency", e.to_string()))?;
-    let billing_period = match f.object("billing_period")? {
+        currency_code.parse().or_else(|e: invoice_core::Error| fail(n, "currency", e.to_string()))?;
+    let billing_period = match raw.billing_period {
         None => None,
         Some(p) => {
-            let (Some(start), Some(end)) = (p.date("start")?, p.date("end")?) else {
-                return p.fail("start", "a billing period needs both start and end");
+            let start = date(n, || "billing_period.start".into(), p.start.as_deref())?;
+            let end = date(n, || "billing_period.end".into(), p.end.as_deref())?;
+            let (Some(start), Some(end)) = (start, end) else {
+                return fail(n, "billing_period.start", "a billing period needs both start and end");
             };
             Some(Period::new(start, end))
         }
     };
-    let mut lines = Vec::new();
-    for (i, v) in f.array("lines")?.iter().enumerate() {
-        let Value::Object(m) = v else {
-            return f.fail(&format!("lines[{i}]"), format!("expected an object, found {}", kind_of(v)));
+    let raw_lines = raw.lines.unwrap_or_default();
+    let mut lines = Vec::with_capacity(raw_lines.len());
+    for (i, l) in raw_lines.into_iter().enumerate() {
+        let at = |field: &str| format!("lines[{i}].{field}");
+        let Some(description) = l.description else { return fail(n, at("description"), "is missing") };
+        let quantity = decimal(n, || at("quantity"), l.quantity.as_deref())?;
+        let unit_price = decimal(n, || at("unit_price"), l.unit_price.as_deref())?;
+        let tax_rate = match l.tax_rate.as_deref() {
+            None => Decimal::ZERO,
+            some => decimal(n, || at("tax_rate"), some)?,
         };
-        let l = Fields { number: Some(number.clone()), prefix: format!("lines[{i}]."), map: m };
-        let mut line = Line::new(l.str("description")?, l.decimal("quantity")?, l.decimal("unit_price")?)
-            .tax_rate(if m.contains_key("tax_rate") { l.decimal("tax_rate")? } else { Decimal::ZERO });
-        line.item = l.opt_str("item")?.map(String::from);
-        line.gl_account = l.opt_str("account")?.map(String::from);
-        line.service_date = l.date("service_date")?;
-        if let Some(k) = l.opt_str("kind")? {
+        let mut line = Line::new(description, quantity, unit_price).tax_rate(tax_rate);
+        line.item = l.item;
+        line.gl_account = l.account;
+        line.service_date = date(n, || at("service_date"), l.service_date.as_deref())?;
+        if let Some(k) = l.kind.as_deref() {
             line.kind = match k {
                 "service" => LineKind::Service,
                 "expense" => LineKind::Expense,
@@ -273,8 +472,9 @@ fn parse_record(text: &str) -> Result<Invoice, Problem> {
                 "deferred_revenue" => LineKind::DeferredRevenue,
                 "discount" => LineKind::Discount,
                 other => {
-                    return l.fail(
-                        "kind",
+                    return fail(
+                        n,
+                        at("kind"),
                         format!("'{other}' is not one of service, expense, milestone, deferred_revenue, discount"),
                     )
                 }
@@ -282,16 +482,18 @@ fn parse_record(text: &str) -> Result<Invoice, Problem> {
         }
         lines.push(line);
     }
+    let issue_date = date(n, || "issue_date".into(), raw.issue_date.as_deref())?;
+    let due_date = date(n, || "due_date".into(), raw.due_date.as_deref())?;
     let mut invoice = Invoice::builder(customer, currency).number(number).kind(kind).lines(lines).build();
-    invoice.project = f.opt_str("project")?.filter(|p| !p.is_empty()).map(String::from);
-    invoice.location = f.opt_str("location")?.filter(|p| !p.is_empty()).map(String::from);
-    invoice.invoice_type = f.opt_str("invoice_type")?.filter(|p| !p.is_empty()).map(String::from);
+    invoice.project = raw.project.filter(|p| !p.is_empty());
+    invoice.location = raw.location.filter(|p| !p.is_empty());
+    invoice.invoice_type = raw.invoice_type.filter(|p| !p.is_empty());
     invoice.billing_period = billing_period;
-    invoice.issue_date = f.date("issue_date")?;
-    invoice.due_date = f.date("due_date")?;
-    invoice.memo = f.opt_str("memo")?.unwrap_or_default().to_string();
-    invoice.attachments = f.strings("attachments")?.into_iter().map(attachment).collect();
-    invoice.signed_document = f.opt_str("signed_pdf")?.map(|s| attachment(s.to_string()));
+    invoice.issue_date = issue_date;
+    invoice.due_date = due_date;
+    invoice.memo = raw.memo.unwrap_or_default();
+    invoice.attachments = raw.attachments.unwrap_or_default().into_iter().map(attachment).collect();
+    invoice.signed_document = raw.signed_pdf.map(attachment);
     // The engine's own checks, reported the same way.
     if let Some(v) = invoice.validate().into_iter().next() {
         return Err((Some(invoice.label()), v.path, v.message));
@@ -333,6 +535,50 @@ mod tests {
         assert!(errs[6].starts_with("line 8 (N-8): lines[0].quantity: 1.5 is a JSON number"), "{}", errs[6]);
         assert!(errs[7].starts_with("line 9 (N-9): lines[0].unit_price: unit price -1 is negative"), "{}", errs[7]);
         assert_eq!(errs.len(), 8);
+    }
+
+    #[test]
+    fn wrong_json_types_name_the_field() {
+        let text = [
+            r#"{"number":7,"customer":{"id":"C1","name":"Z"},"currency":"EUR"}"#,
+            r#"{"number":"N-2","customer":"Z","currency":"EUR"}"#,
+            r#"{"number":"N-3","customer":{"id":"C1","name":"Z","address_lines":["a",2]},"currency":"EUR"}"#,
+            r#"{"number":"N-4","customer":{"id":"C1","name":"Z"},"currency":"EUR","lines":[{"description":"d","quantity":"1","unit_price":"1"},"x"]}"#,
+            r#"{"number":"N-5","customer":{"id":"C1","name":"Z"},"currency":"EUR","billing_period":{"start":20261101,"end":"2026-11-30"}}"#,
+            r#"[1,2]"#,
+            r#"{"number":"N-7","customer":{"id":"C1","name":"Z"},"currency":"EUR","lines":[{"description":"d","quantity":"1","unit_price":"1","tax_rate":null}],"memo":null}"#,
+        ]
+        .join("\n");
+        let errs = errors(&text);
+        assert_eq!(errs[0], "line 1: number: expected a string, found a number");
+        assert_eq!(errs[1], "line 2 (N-2): customer: expected an object, found a string");
+        assert_eq!(errs[2], "line 3 (N-3): customer.address_lines[1]: expected a string, found a number");
+        assert_eq!(errs[3], "line 4 (N-4): lines[1]: expected an object, found a string");
+        assert_eq!(errs[4], "line 5 (N-5): billing_period.start: expected a string, found a number");
+        assert_eq!(errs[5], "line 6: expected a JSON object, found a list");
+        assert_eq!(errs.len(), 6, "null is absent: {errs:?}");
+    }
+
+    #[test]
+    fn the_result_does_not_depend_on_the_number_of_threads() {
+        let mut text = String::new();
+        for i in 0..10000 {
+            match i % 7 {
+                0 => text.push('\n'),
+                1 => text.push_str("not json\r\n"),
+                2 => text.push_str(GOOD),
+                _ => text.push_str(&GOOD.replace("N-1", &format!("N-{i}"))),
+            }
+            text.push('\n');
+        }
+        let one = parse_invoices(text.as_bytes(), 1);
+        assert!(text.len() > 1 << 20 && one.invoices.len() > 4000 && one.errors.len() > 2000);
+        assert_eq!(one.errors[0].to_string().split(':').next(), Some("line 3"));
+        for threads in [2, 3, 8, 1000] {
+            assert_eq!(parse_invoices(text.as_bytes(), threads), one, "{threads} threads");
+        }
+        assert_eq!(parse_invoices(b"", 4), Read::default());
+        assert_eq!(parse_invoices(GOOD.as_bytes(), 4).invoices.len(), 1);
     }
 
     #[test]
