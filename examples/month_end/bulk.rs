@@ -8,12 +8,15 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
-use invoice_engine::batch_export::{export_batch, safe_file_name};
+use invoice_engine::batch_export::{
+    commit_export, export_batch, safe_file_name, stage_export, ExportError, StagedExport,
+};
 use invoice_engine::export::{Format, Layout};
 use invoice_engine::interchange::{read_invoices, RecordError};
 use invoice_engine::pdf::{AttachmentSource, BackupOptions, BackupReport, DocumentId, FsSource, Renderer, Stamp};
 use invoice_engine::*;
 use serde::Serialize;
+use std::io::Write as _;
 
 use crate::config::MonthEndConfig;
 use crate::ui::{self, Progress};
@@ -25,19 +28,20 @@ pub struct TargetRun {
     pub format: &'static str,
     /// Where the output went (relative to OUT).
     pub path: PathBuf,
-    /// Outcome per invoice (by id), from the batch's results in the book.
-    pub results: BTreeMap<InvoiceId, ExportResult>,
+    /// Outcome per invoice, in the order of the selection (invoices that were in another
+    /// open batch are not in it).
+    pub results: Vec<(InvoiceId, Outcome)>,
 }
 
 impl TargetRun {
     /// (exported, skipped, failed).
     pub fn counts(&self) -> (usize, usize, usize) {
         let mut c = (0, 0, 0);
-        for r in self.results.values() {
-            match r {
-                ExportResult::Exported { .. } => c.0 += 1,
-                ExportResult::Skipped { .. } => c.1 += 1,
-                _ => c.2 += 1,
+        for (_, o) in &self.results {
+            match o {
+                Outcome::Exported => c.0 += 1,
+                Outcome::Skipped { .. } => c.1 += 1,
+                Outcome::Failed { .. } => c.2 += 1,
             }
         }
         c
@@ -59,6 +63,11 @@ pub fn print_runs(runs: &[TargetRun]) {
 /// Batch, post and export `ids` to every format, one batch each. Invoices that fail are
 /// withdrawn from their batch afterwards (they stay in the report as failed), so that the
 /// next target can take them.
+///
+/// The files are rendered first, every target at the same time on the machine's cores
+/// ([`stage_export`] only reads the invoices); then each target's batch is created, posted
+/// and its staged file committed, one after the other. A batch whose invoices turn out not
+/// to be the staged ones is exported again on its own.
 pub fn export_all(
     book: &mut Book,
     actor: &Actor,
@@ -70,16 +79,8 @@ pub fn export_all(
 ) -> Result<Vec<TargetRun>, RunError> {
     let exports = out.join("exports");
     fs::create_dir_all(&exports)?;
-    let mut runs = Vec::new();
-    let mut progress = Progress::new("exporting", ids.len() * formats.len(), quiet);
+    let mut jobs = Vec::with_capacity(formats.len());
     for format in formats {
-        let selection: Vec<InvoiceId> =
-            ids.iter().copied().filter(|i| book.invoice(*i).is_ok_and(|inv| inv.batch.is_none())).collect();
-        if selection.is_empty() {
-            continue;
-        }
-        let batch = book.create_export_batch(actor, selection, Target::new(format.name(), &config.company), None)?;
-        book.apply(actor, Command::Post { batch })?;
         let rel = match format.layout() {
             Layout::OneFile => PathBuf::from(format!("{}.{}", format.name(), format.extension())),
             Layout::OnePerInvoice => PathBuf::from(format.name()),
@@ -87,16 +88,64 @@ pub fn export_all(
         let dest = exports.join(&rel);
         ui::clear(&dest)?;
         let target_config = config.for_target(format.name()).map_err(RunError::Input)?;
-        export_batch(book, actor, batch, *format, &target_config, &dest)?;
-        let results = book.export_batch(batch)?.results.clone();
-        let failed: Vec<InvoiceId> = results.iter().filter(|(_, r)| r.is_open()).map(|(i, _)| *i).collect();
+        jobs.push((*format, target_config, rel, dest));
+    }
+
+    let mut progress = Progress::new("exporting", ids.len() * formats.len(), quiet);
+    let staged = {
+        let book = &*book;
+        let work: Vec<InvoiceId> =
+            ids.iter().copied().filter(|i| book.invoice(*i).is_ok_and(|inv| inv.batch.is_none())).collect();
+        let work = &work;
+        let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, jobs.len().max(1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (done, finished) = std::sync::mpsc::channel();
+        let mut staged: Vec<Option<Result<StagedExport, ExportError>>> = jobs.iter().map(|_| None).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let (jobs, next, done) = (&jobs, &next, done.clone());
+                scope.spawn(move || loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((format, target_config, _, dest)) = jobs.get(k) else { break };
+                    let result = stage_export(book, *format, target_config, work, dest);
+                    if done.send((k, result)).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(done);
+            for (k, result) in finished {
+                progress.add(ids.len());
+                staged[k] = Some(result);
+            }
+        });
+        staged
+    };
+    progress.finish();
+
+    let mut runs = Vec::with_capacity(jobs.len());
+    for ((format, target_config, rel, dest), staged) in jobs.into_iter().zip(staged) {
+        let staged = staged.ok_or_else(|| RunError::Failed(format!("{}: the export did not run", format.name())))??;
+        let selection: Vec<InvoiceId> =
+            ids.iter().copied().filter(|i| book.invoice(*i).is_ok_and(|inv| inv.batch.is_none())).collect();
+        if selection.is_empty() {
+            continue;
+        }
+        let batch = book.create_export_batch(actor, selection, Target::new(format.name(), &config.company), None)?;
+        book.apply(actor, Command::Post { batch })?;
+        let report = match commit_export(book, actor, batch, staged) {
+            Err(ExportError::StaleStage { .. }) => export_batch(book, actor, batch, format, &target_config, &dest)?,
+            other => other?,
+        };
+        let failed: Vec<InvoiceId> =
+            report.results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. })).map(|r| r.invoice).collect();
         if !failed.is_empty() {
             book.apply(actor, Command::Withdraw { batch, invoices: failed })?;
         }
-        progress.add(results.len());
+        // only the outcomes are reported (the warnings are in pre-flight)
+        let results = report.results.into_iter().map(|r| (r.invoice, r.outcome)).collect();
         runs.push(TargetRun { format: format.name(), path: PathBuf::from("exports").join(rel), results });
     }
-    progress.finish();
     Ok(runs)
 }
 
@@ -178,39 +227,113 @@ struct TargetSummary {
     failed: usize,
 }
 
+/// One invoice's outcome at one target, as `report.json` gives it.
 #[derive(Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
-enum Outcome {
+enum TargetOutcome<'a> {
     Exported,
-    Skipped { reason: String },
-    Failed { message: String },
+    Skipped { reason: &'a str },
+    Failed { message: &'a str },
 }
 
-#[derive(Serialize)]
-struct InvoiceReport {
-    line: usize,
-    number: String,
-    targets: BTreeMap<&'static str, Outcome>,
-}
+/// Target name -> outcome, in name order.
+struct PerTarget<'a>(Vec<(&'static str, TargetOutcome<'a>)>);
 
-#[derive(Serialize)]
-struct Report<'a> {
-    input: String,
-    records: usize,
-    rejected: &'a [RecordError],
-    targets: BTreeMap<&'static str, TargetSummary>,
-    invoices: Vec<InvoiceReport>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    documents: Vec<String>,
-}
-
-fn outcome(r: &ExportResult) -> Outcome {
-    match r {
-        ExportResult::Exported { .. } => Outcome::Exported,
-        ExportResult::Skipped { reason } => Outcome::Skipped { reason: reason.clone() },
-        ExportResult::Failed { message } => Outcome::Failed { message: message.clone() },
-        ExportResult::NotYetStarted | ExportResult::Withdrawn => Outcome::Failed { message: "not exported".into() },
+impl Serialize for PerTarget<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, outcome) in &self.0 {
+            map.serialize_entry(name, outcome)?;
+        }
+        map.end()
     }
+}
+
+#[derive(Serialize)]
+struct InvoiceReport<'a> {
+    line: usize,
+    number: &'a str,
+    targets: PerTarget<'a>,
+}
+
+fn outcome(r: &Outcome) -> TargetOutcome<'_> {
+    match r {
+        Outcome::Exported => TargetOutcome::Exported,
+        Outcome::Skipped { reason } => TargetOutcome::Skipped { reason },
+        Outcome::Failed { message } => TargetOutcome::Failed { message },
+    }
+}
+
+/// Write `report.json`: the run's summary, then one line per invoice with its outcome at
+/// every target. Returns whether every invoice went to every target.
+#[allow(clippy::too_many_arguments)]
+fn write_report(
+    path: &Path,
+    input: &Path,
+    book: &Book,
+    ids: &[InvoiceId],
+    lines: &[usize],
+    rejected: &[RecordError],
+    runs: &[TargetRun],
+    documents: &[String],
+) -> Result<bool, RunError> {
+    let mut by_name: Vec<&TargetRun> = runs.iter().collect();
+    by_name.sort_by_key(|r| r.format);
+    let targets: BTreeMap<&'static str, TargetSummary> = runs
+        .iter()
+        .map(|r| {
+            let (exported, skipped, failed) = r.counts();
+            (r.format, TargetSummary { output: r.path.display().to_string(), exported, skipped, failed })
+        })
+        .collect();
+    let mut all_done = true;
+    // Each report is in selection order, which follows `ids`: walk them side by side.
+    let mut cursors = vec![0usize; by_name.len()];
+    ui::write_atomic_with(path, |w| {
+        let json = |e: serde_json::Error| std::io::Error::other(e);
+        w.write_all(b"{\n  \"input\": ")?;
+        serde_json::to_writer(&mut *w, &input.display().to_string()).map_err(json)?;
+        write!(w, ",\n  \"records\": {},\n  \"rejected\": ", ids.len() + rejected.len())?;
+        serde_json::to_writer(&mut *w, rejected).map_err(json)?;
+        w.write_all(b",\n  \"targets\": ")?;
+        serde_json::to_writer(&mut *w, &targets).map_err(json)?;
+        if !documents.is_empty() {
+            w.write_all(b",\n  \"documents\": ")?;
+            serde_json::to_writer(&mut *w, documents).map_err(json)?;
+        }
+        w.write_all(b",\n  \"invoices\": [")?;
+        for (k, (id, line)) in ids.iter().zip(lines).enumerate() {
+            let mut per = Vec::with_capacity(by_name.len());
+            for (run, cursor) in by_name.iter().zip(cursors.iter_mut()) {
+                let o = match run.results.get(*cursor) {
+                    Some((invoice, o)) if invoice == id => {
+                        *cursor += 1;
+                        outcome(o)
+                    }
+                    _ => TargetOutcome::Failed { message: "still in an open batch of another target" },
+                };
+                all_done &= matches!(o, TargetOutcome::Exported);
+                per.push((run.format, o));
+            }
+            let label;
+            let number = match book.invoice(*id) {
+                Ok(inv) => match &inv.number {
+                    Some(n) => n.as_str(),
+                    None => {
+                        label = inv.label();
+                        label.as_str()
+                    }
+                },
+                Err(_) => "",
+            };
+            w.write_all(if k == 0 { b"\n    " } else { b",\n    " })?;
+            serde_json::to_writer(&mut *w, &InvoiceReport { line: *line, number, targets: PerTarget(per) })
+                .map_err(json)?;
+        }
+        w.write_all(b"\n  ]\n}\n")
+    })?;
+    Ok(all_done)
 }
 
 /// The chosen formats (all by default).
@@ -222,6 +345,7 @@ pub fn chosen_formats(names: &[String]) -> Result<Vec<&'static dyn Format>, RunE
 }
 
 pub fn run(args: &Args) -> Result<u8, RunError> {
+    let mut timings = ui::Timings::new(args.timings);
     let Some(input) = &args.invoices else { return Err(RunError::Input("--invoices is missing".into())) };
     let config = match &args.config {
         Some(p) => MonthEndConfig::load(p)?,
@@ -243,6 +367,7 @@ pub fn run(args: &Args) -> Result<u8, RunError> {
             )));
         }
     }
+    timings.mark("read and check the invoices");
     fs::create_dir_all(&args.out)?;
     // Imported invoices were issued elsewhere: record them as they are.
     let mut book = Book::new(Settings { limit_credit_notes: false, ..Settings::default() });
@@ -253,12 +378,14 @@ pub fn run(args: &Args) -> Result<u8, RunError> {
     if !ids.is_empty() {
         book.apply(&actor, Command::Issue { invoices: ids.clone() })?;
     }
+    timings.mark("record and issue");
     let runs = if ids.is_empty() {
         Vec::new()
     } else {
         export_all(&mut book, &actor, &ids, &formats, &config, &args.out, args.quiet)?
     };
 
+    timings.mark("export");
     let mut documents_written = Vec::new();
     let mut document_failed = false;
     if (args.pdf || args.zip || args.backups) && !ids.is_empty() {
@@ -298,43 +425,21 @@ pub fn run(args: &Args) -> Result<u8, RunError> {
         }
     }
 
-    let mut targets = BTreeMap::new();
-    for r in &runs {
-        let (exported, skipped, failed) = r.counts();
-        targets.insert(r.format, TargetSummary { output: r.path.display().to_string(), exported, skipped, failed });
+    if args.pdf || args.zip || args.backups {
+        timings.mark("documents");
     }
-    let mut all_done = read.errors.is_empty() && !document_failed;
-    let invoices: Vec<InvoiceReport> = ids
-        .iter()
-        .zip(&lines)
-        .map(|(id, line)| {
-            let mut per = BTreeMap::new();
-            for r in &runs {
-                let o = r
-                    .results
-                    .get(id)
-                    .map(outcome)
-                    .unwrap_or(Outcome::Failed { message: "still in an open batch of another target".into() });
-                all_done &= matches!(o, Outcome::Exported);
-                per.insert(r.format, o);
-            }
-            InvoiceReport {
-                line: *line,
-                number: book.invoice(*id).map(|i| i.label()).unwrap_or_default(),
-                targets: per,
-            }
-        })
-        .collect();
-    let report = Report {
-        input: input.display().to_string(),
-        records: ids.len() + read.errors.len(),
-        rejected: &read.errors,
-        targets,
-        invoices,
-        documents: documents_written.clone(),
-    };
-    ui::write_atomic(&args.out.join("report.json"), &serde_json::to_vec_pretty(&report)?)?;
-
+    let all_done = write_report(
+        &args.out.join("report.json"),
+        input,
+        &book,
+        &ids,
+        &lines,
+        &read.errors,
+        &runs,
+        &documents_written,
+    )? && read.errors.is_empty()
+        && !document_failed;
+    timings.mark("report.json");
     if !args.quiet {
         ui::step(&format!("{} invoices from {}", ids.len(), input.display()));
         print_runs(&runs);
@@ -346,5 +451,8 @@ pub fn run(args: &Args) -> Result<u8, RunError> {
         }
         println!("  wrote report.json in {}", args.out.display());
     }
+    // The process ends next: handing a hundred thousand invoices back to the allocator one by
+    // one would only delay the exit.
+    std::mem::forget(book);
     Ok(if all_done { 0 } else { 1 })
 }

@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release --example month_end                      # demo: a whole month end on an embedded organisation
 //! cargo run --release --example month_end -- --invoices FILE.jsonl [--formats csv,xero,...]
-//!         [--pdf] [--zip] [--backups] [--config FILE] [--keep-going] [--quiet] [--out DIR]
+//!         [--pdf] [--zip] [--backups] [--config FILE] [--keep-going] [--timings] [--quiet] [--out DIR]
 //! ```
 //!
 //! **Demo mode** (no `--invoices`) runs an embedded organisation (12 projects, 20 people,
@@ -56,12 +56,15 @@ pub struct Args {
     pub keep_going: bool,
     /// No progress and no tables.
     pub quiet: bool,
+    /// Wall time and peak memory of each bulk phase, on stderr.
+    pub timings: bool,
 }
 
 const USAGE: &str =
     "usage: month_end [--out DIR] [--invoices FILE.jsonl [--formats a,b,...] [--pdf] [--zip] [--backups]
-                 [--config FILE] [--keep-going]] [--quiet]
+                 [--config FILE] [--keep-going] [--timings]] [--quiet]
   no --invoices: run the demo month end
+  --timings: wall time and peak memory of each phase of a bulk run, on stderr
   --formats: csv iif qbxml qbo-csv qbo-json sage50-us sage50-uk sage300 intacct xero ubl cii (default: all)";
 
 fn parse(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
@@ -75,6 +78,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
         config: None,
         keep_going: false,
         quiet: false,
+        timings: false,
     };
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -91,6 +95,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
             "--backups" => a.backups = true,
             "--keep-going" => a.keep_going = true,
             "--quiet" | "-q" => a.quiet = true,
+            "--timings" => a.timings = true,
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown argument '{other}'")),
         }
@@ -98,8 +103,8 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     for f in &a.formats {
         invoice_engine::export::format(f).map_err(|e| e.to_string())?;
     }
-    if a.invoices.is_none() && (!a.formats.is_empty() || a.keep_going) {
-        return Err("--formats and --keep-going need --invoices (the demo exports to every target)".into());
+    if a.invoices.is_none() && (!a.formats.is_empty() || a.keep_going || a.timings) {
+        return Err("--formats, --keep-going and --timings need --invoices (the demo exports to every target)".into());
     }
     Ok(Some(a))
 }

@@ -68,10 +68,20 @@ impl Progress {
 /// Write `bytes` to `path` through a temporary file beside it, then rename: never a
 /// half-written file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// Stream what `write` writes to `path` through a buffered temporary file beside it, then
+/// rename: never a half-written file.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
     let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, fs::File::create(&tmp)?);
+        write(&mut w)?;
+        let f = w.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         fs::rename(&tmp, path)
     })();
@@ -140,4 +150,40 @@ fn display_width(s: &str) -> usize {
 /// A heading.
 pub fn step(title: &str) {
     println!("\n== {title}");
+}
+
+/// `--timings`: the wall time of each phase and the peak memory so far, on stderr.
+pub struct Timings {
+    enabled: bool,
+    start: std::time::Instant,
+    last: std::time::Instant,
+}
+
+impl Timings {
+    /// Start the clock (prints nothing unless `enabled`).
+    pub fn new(enabled: bool) -> Timings {
+        let now = std::time::Instant::now();
+        Timings { enabled, start: now, last: now }
+    }
+
+    /// The phase `name` ends now.
+    pub fn mark(&mut self, name: &str) {
+        let now = std::time::Instant::now();
+        if self.enabled {
+            let peak = peak_memory().map(|kb| format!(", peak memory {} MB", kb / 1024)).unwrap_or_default();
+            eprintln!(
+                "  {name:<28} {:>7.3} s  (total {:.3} s{peak})",
+                (now - self.last).as_secs_f64(),
+                (now - self.start).as_secs_f64()
+            );
+        }
+        self.last = now;
+    }
+}
+
+/// The process's peak resident memory in KiB, where the system reports it (Linux).
+fn peak_memory() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
