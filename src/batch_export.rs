@@ -260,6 +260,18 @@ impl StagedExport {
         &self.report
     }
 
+    /// Move the warnings of the staged export out of it, per invoice (for a log or a
+    /// summary); the outcomes stay and are what [`commit_export`] records. A long export
+    /// keeps less in memory once they are taken.
+    pub fn take_warnings(&mut self) -> Vec<(InvoiceId, Vec<invoice_export::Problem>)> {
+        self.report
+            .results
+            .iter_mut()
+            .filter(|r| !r.warnings.is_empty())
+            .map(|r| (r.invoice, std::mem::take(&mut r.warnings)))
+            .collect()
+    }
+
     /// Where [`commit_export`] will put the output.
     pub fn destination(&self) -> &Path {
         &self.destination
@@ -658,6 +670,8 @@ mod tests {
         let csv = invoice_export::format("csv").unwrap();
         let staged = stage_export(&book, csv, &Config::default(), &ids, &dir.0.join("out.csv")).unwrap();
         assert_eq!(staged.report().counts(), (2, 0, 0), "the invoice without lines is left out");
+        let mut staged = staged;
+        assert!(staged.take_warnings().is_empty());
         assert_eq!(dir.entries().len(), 1, "only the temporary file: {:?}", dir.entries());
         let report = commit_export(&mut book, &admin(), batch, staged).unwrap();
         assert_eq!(report.counts(), (2, 1, 0));

@@ -31,6 +31,8 @@ pub struct TargetRun {
     /// Outcome per invoice, in the order of the selection (invoices that were in another
     /// open batch are not in it).
     pub results: Vec<(InvoiceId, Outcome)>,
+    /// How many warnings the export gave (pre-flight lists them).
+    pub warnings: usize,
 }
 
 impl TargetRun {
@@ -54,10 +56,14 @@ pub fn print_runs(runs: &[TargetRun]) {
         .iter()
         .map(|r| {
             let (e, s, f) = r.counts();
-            vec![r.format.to_string(), e.to_string(), s.to_string(), f.to_string(), r.path.display().to_string()]
+            let cells = [e, s, f, r.warnings].map(|n| n.to_string());
+            let mut row = vec![r.format.to_string()];
+            row.extend(cells);
+            row.push(r.path.display().to_string());
+            row
         })
         .collect();
-    ui::table(&["target", "exported", "skipped", "failed", "output"], &rows, &[1, 2, 3]);
+    ui::table(&["target", "exported", "skipped", "failed", "warnings", "output"], &rows, &[1, 2, 3, 4]);
 }
 
 /// Batch, post and export `ids` to every format, one batch each. Invoices that fail are
@@ -100,14 +106,18 @@ pub fn export_all(
         let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, jobs.len().max(1));
         let next = std::sync::atomic::AtomicUsize::new(0);
         let (done, finished) = std::sync::mpsc::channel();
-        let mut staged: Vec<Option<Result<StagedExport, ExportError>>> = jobs.iter().map(|_| None).collect();
+        let mut staged: Vec<Option<Result<(StagedExport, usize), ExportError>>> = jobs.iter().map(|_| None).collect();
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let (jobs, next, done) = (&jobs, &next, done.clone());
                 scope.spawn(move || loop {
                     let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some((format, target_config, _, dest)) = jobs.get(k) else { break };
-                    let result = stage_export(book, *format, target_config, work, dest);
+                    let result = stage_export(book, *format, target_config, work, dest).map(|mut staged| {
+                        // report.json counts the warnings; pre-flight lists them
+                        let warnings = staged.take_warnings().iter().map(|(_, w)| w.len()).sum::<usize>();
+                        (staged, warnings)
+                    });
                     if done.send((k, result)).is_err() {
                         break;
                     }
@@ -125,7 +135,8 @@ pub fn export_all(
 
     let mut runs = Vec::with_capacity(jobs.len());
     for ((format, target_config, rel, dest), staged) in jobs.into_iter().zip(staged) {
-        let staged = staged.ok_or_else(|| RunError::Failed(format!("{}: the export did not run", format.name())))??;
+        let (staged, warnings) =
+            staged.ok_or_else(|| RunError::Failed(format!("{}: the export did not run", format.name())))??;
         let selection: Vec<InvoiceId> =
             ids.iter().copied().filter(|i| book.invoice(*i).is_ok_and(|inv| inv.batch.is_none())).collect();
         if selection.is_empty() {
@@ -133,9 +144,13 @@ pub fn export_all(
         }
         let batch = book.create_export_batch(actor, selection, Target::new(format.name(), &config.company), None)?;
         book.apply(actor, Command::Post { batch })?;
-        let report = match commit_export(book, actor, batch, staged) {
-            Err(ExportError::StaleStage { .. }) => export_batch(book, actor, batch, format, &target_config, &dest)?,
-            other => other?,
+        let (report, warnings) = match commit_export(book, actor, batch, staged) {
+            Err(ExportError::StaleStage { .. }) => {
+                let report = export_batch(book, actor, batch, format, &target_config, &dest)?;
+                let warnings = report.results.iter().map(|r| r.warnings.len()).sum();
+                (report, warnings)
+            }
+            other => (other?, warnings),
         };
         let failed: Vec<InvoiceId> =
             report.results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. })).map(|r| r.invoice).collect();
@@ -144,7 +159,7 @@ pub fn export_all(
         }
         // only the outcomes are reported (the warnings are in pre-flight)
         let results = report.results.into_iter().map(|r| (r.invoice, r.outcome)).collect();
-        runs.push(TargetRun { format: format.name(), path: PathBuf::from("exports").join(rel), results });
+        runs.push(TargetRun { format: format.name(), path: PathBuf::from("exports").join(rel), results, warnings });
     }
     Ok(runs)
 }
@@ -225,6 +240,7 @@ struct TargetSummary {
     exported: usize,
     skipped: usize,
     failed: usize,
+    warnings: usize,
 }
 
 /// One invoice's outcome at one target, as `report.json` gives it.
@@ -284,7 +300,8 @@ fn write_report(
         .iter()
         .map(|r| {
             let (exported, skipped, failed) = r.counts();
-            (r.format, TargetSummary { output: r.path.display().to_string(), exported, skipped, failed })
+            let output = r.path.display().to_string();
+            (r.format, TargetSummary { output, exported, skipped, failed, warnings: r.warnings })
         })
         .collect();
     let mut all_done = true;

@@ -218,7 +218,7 @@ pub struct LedgerEntry {
     /// The batch that exported it.
     pub batch: BatchId,
     /// [`Invoice::content_hash`](crate::Invoice::content_hash) of what was exported.
-    pub content_hash: String,
+    pub content_hash: crate::ContentHash,
     /// Marked exported without a file.
     pub bypass: bool,
     /// The reason given when the export was forced.

@@ -17,6 +17,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::command::{Change, Command, Envelope, Event, Issued, RecordedResult};
 use crate::cycle::CycleState;
 use crate::error::{Error, Result, UndoRefusal};
+use crate::invoice::ContentHash;
 use crate::invoice::{BatchId, Invoice, InvoiceId, Kind, Line, PaymentRecord};
 use crate::money::Money;
 use crate::policy::{Actor, Policy, Role};
@@ -149,7 +150,7 @@ pub struct Book {
     pub(crate) numbers: HashMap<String, InvoiceId>,
     /// Content hashes by invoice index, computed on first use and forgotten when an event
     /// changes what the invoice says (see [`Event::may_change_invoice_content`]).
-    pub(crate) hashes: Vec<OnceLock<String>>,
+    pub(crate) hashes: Vec<OnceLock<ContentHash>>,
 }
 
 impl PartialEq for Book {
@@ -370,13 +371,13 @@ impl Book {
     /// and kept until an event changes what the invoice says. The export ledger records it
     /// for every export; computing it ahead (on any thread, the book is `Sync`) makes
     /// recording export results cheaper.
-    pub fn content_hash(&self, id: InvoiceId) -> Result<String> {
+    pub fn content_hash(&self, id: InvoiceId) -> Result<ContentHash> {
         Ok(self.content_hash_of(self.invoice(id)?))
     }
 
-    fn content_hash_of(&self, inv: &Invoice) -> String {
+    fn content_hash_of(&self, inv: &Invoice) -> ContentHash {
         match index(inv.id.0).and_then(|i| self.hashes.get(i)) {
-            Some(cell) => cell.get_or_init(|| inv.content_hash()).clone(),
+            Some(cell) => *cell.get_or_init(|| inv.content_hash()),
             None => inv.content_hash(),
         }
     }
@@ -1184,7 +1185,7 @@ impl Book {
                             invoice: r.invoice,
                             target: target.clone(),
                             batch: *batch,
-                            content_hash: hash.clone(),
+                            content_hash: *hash,
                             bypass: *bypass,
                             forced: force.clone(),
                             actor: env.actor.id.clone(),

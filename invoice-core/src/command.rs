@@ -367,7 +367,7 @@ pub struct RecordedResult {
     pub outcome: Outcome,
     /// Content hash of the invoice, for exported ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_hash: Option<String>,
+    pub content_hash: Option<crate::ContentHash>,
 }
 
 /// Something that happened to the book. Events are the only way its state changes; applying

@@ -737,7 +737,7 @@ impl Invoice {
     /// declaration order, strings and lists length-prefixed, decimals as their 16-byte
     /// `rust_decimal` form (so `1.5` and `1.50` differ, as they do in an export), dates as days
     /// since 0001-01-01. Hashes stored in a ledger stay valid as long as the version does.
-    pub fn content_hash(&self) -> String {
+    pub fn content_hash(&self) -> ContentHash {
         let mut h = ContentHasher(Sha256::new());
         h.bytes(b"invoice-content/1");
         h.opt_str(self.number.as_deref());
@@ -791,13 +791,71 @@ impl Invoice {
         h.str(&self.memo);
         h.tag(self.rounding.mode as u8);
         h.tag(self.rounding.tax as u8);
-        let digest = h.0.finalize();
-        let mut hex = String::with_capacity(64);
-        for b in digest {
-            hex.push(char::from(HEX[usize::from(b >> 4)]));
-            hex.push(char::from(HEX[usize::from(b & 15)]));
+        ContentHash(h.0.finalize().into())
+    }
+}
+
+/// An [`Invoice::content_hash`]: 32 bytes of SHA-256, written (and serialized) as 64
+/// lower-case hex digits.
+///
+/// ```
+/// use invoice_core::ContentHash;
+/// let text = "5f".repeat(32);
+/// let hash: ContentHash = text.parse().unwrap();
+/// assert_eq!(hash.to_string(), text);
+/// assert!("5F".parse::<ContentHash>().is_err());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContentHash(pub [u8; 32]);
+
+impl fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut hex = [0u8; 64];
+        for (i, b) in self.0.iter().enumerate() {
+            hex[2 * i] = HEX[usize::from(b >> 4)];
+            hex[2 * i + 1] = HEX[usize::from(b & 15)];
         }
-        hex
+        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ContentHash({self})")
+    }
+}
+
+impl std::str::FromStr for ContentHash {
+    type Err = String;
+
+    /// 64 lower-case hex digits.
+    fn from_str(s: &str) -> std::result::Result<ContentHash, String> {
+        let digit = |c: u8| HEX.iter().position(|&h| h == c).and_then(|v| u8::try_from(v).ok());
+        let bytes = s.as_bytes();
+        if bytes.len() != 64 {
+            return Err(format!("a content hash has 64 hex digits, not {}", bytes.len()));
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in bytes.chunks(2).enumerate() {
+            match (digit(pair[0]), digit(pair[1])) {
+                (Some(hi), Some(lo)) => out[i] = hi << 4 | lo,
+                _ => return Err(format!("'{s}' is not 64 lower-case hex digits")),
+            }
+        }
+        Ok(ContentHash(out))
+    }
+}
+
+impl Serialize for ContentHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ContentHash {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<ContentHash, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -1020,6 +1078,8 @@ mod tests {
         assert_eq!(a.content_hash(), b.content_hash());
         b.memo = "changed".into();
         assert_ne!(a.content_hash(), b.content_hash());
-        assert_eq!(a.content_hash().len(), 64);
+        assert_eq!(a.content_hash().to_string().len(), 64);
+        let text = serde_json::to_string(&a.content_hash()).unwrap();
+        assert_eq!(serde_json::from_str::<ContentHash>(&text).unwrap(), a.content_hash());
     }
 }

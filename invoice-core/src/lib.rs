@@ -86,8 +86,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Change, Command, Envelope, Event, Generated, Issued, RecordedResult};
 pub use error::{Error, Result, UndoRefusal, Violation, ViolationCode};
 pub use invoice::{
-    Attachment, BatchId, Customer, Invoice, InvoiceBuilder, InvoiceId, Kind, Line, LineKind, Origin, PaymentRecord,
-    Period, TaxCategory, TaxGroup, Totals, NO_LINES_MESSAGE,
+    Attachment, BatchId, ContentHash, Customer, Invoice, InvoiceBuilder, InvoiceId, Kind, Line, LineKind, Origin,
+    PaymentRecord, Period, TaxCategory, TaxGroup, Totals, NO_LINES_MESSAGE,
 };
 pub use money::{Currency, Money, Rounding, RoundingPolicy, TaxRounding};
 pub use policy::{Action, Actor, Policy, Role};
