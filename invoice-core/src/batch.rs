@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -208,13 +209,14 @@ impl Batch {
     }
 }
 
-/// One export of one invoice to one target.
+/// One export of one invoice to one target. The target, the actor and the reason are
+/// shared by the entries of one export (a month end records hundreds of thousands).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerEntry {
     /// The invoice.
     pub invoice: InvoiceId,
     /// The target.
-    pub target: Target,
+    pub target: Arc<Target>,
     /// The batch that exported it.
     pub batch: BatchId,
     /// [`Invoice::content_hash`](crate::Invoice::content_hash) of what was exported.
@@ -223,9 +225,9 @@ pub struct LedgerEntry {
     pub bypass: bool,
     /// The reason given when the export was forced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub forced: Option<String>,
+    pub forced: Option<Arc<str>>,
     /// Who exported it.
-    pub actor: String,
+    pub actor: Arc<str>,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -236,7 +238,7 @@ pub struct LedgerEntry {
 pub struct Ledger {
     entries: Vec<LedgerEntry>,
     /// target -> invoice -> positions in `entries`
-    index: HashMap<Target, HashMap<InvoiceId, Vec<usize>>>,
+    index: HashMap<Arc<Target>, HashMap<InvoiceId, Vec<usize>>>,
 }
 
 impl PartialEq for Ledger {
@@ -279,12 +281,17 @@ impl Ledger {
         self.exports(invoice, target).last()
     }
 
-    pub(crate) fn push(&mut self, entry: LedgerEntry) {
+    pub(crate) fn push(&mut self, mut entry: LedgerEntry) {
         let at = self.entries.len();
-        match self.index.get_mut(&entry.target) {
+        match self.index.get_key_value(&*entry.target) {
+            // one copy of each target, however the entry came (a loaded ledger has one per entry)
+            Some((known, _)) if !Arc::ptr_eq(known, &entry.target) => entry.target = Arc::clone(known),
+            _ => {}
+        }
+        match self.index.get_mut(&*entry.target) {
             Some(m) => m.entry(entry.invoice).or_default().push(at),
             None => {
-                self.index.entry(entry.target.clone()).or_default().insert(entry.invoice, vec![at]);
+                self.index.entry(Arc::clone(&entry.target)).or_default().insert(entry.invoice, vec![at]);
             }
         }
         self.entries.push(entry);

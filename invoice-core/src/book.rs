@@ -1153,8 +1153,9 @@ impl Book {
             Event::ExportResultsRecorded { batch, results, bypass } => {
                 let (target, force) = {
                     let b = self.export_batch_mut(*batch)?;
-                    (b.target.clone(), b.force_reason.clone())
+                    (Arc::new(b.target.clone()), b.force_reason.as_deref().map(Arc::<str>::from))
                 };
+                let actor: Arc<str> = Arc::from(env.actor.id.as_str());
                 for r in results {
                     let result = match &r.outcome {
                         Outcome::Exported => ExportResult::Exported { bypass: *bypass },
@@ -1183,12 +1184,12 @@ impl Book {
                     if let Some(hash) = &r.content_hash {
                         self.state.ledger.push(LedgerEntry {
                             invoice: r.invoice,
-                            target: target.clone(),
+                            target: Arc::clone(&target),
                             batch: *batch,
                             content_hash: *hash,
                             bypass: *bypass,
                             forced: force.clone(),
-                            actor: env.actor.id.clone(),
+                            actor: Arc::clone(&actor),
                             at: env.at,
                         });
                     }

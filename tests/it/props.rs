@@ -269,7 +269,7 @@ fn check_invariants(book: &Book) -> Result<(), String> {
         }
         let backed = matches!(
             book.batch(e.batch),
-            Ok(Batch::Export(b)) if b.target == e.target && matches!(b.results.get(&e.invoice), Some(ExportResult::Exported { .. }))
+            Ok(Batch::Export(b)) if b.target == *e.target && matches!(b.results.get(&e.invoice), Some(ExportResult::Exported { .. }))
         );
         if !backed {
             return Err(format!("ledger entry for {} in {} has no exported result behind it", e.invoice, e.batch));
