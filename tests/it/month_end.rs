@@ -183,6 +183,55 @@ fn bulk_mode_reports_every_invoice_and_target() {
 }
 
 #[test]
+fn bulk_mode_to_every_csv_like_target_with_the_data_set_config() {
+    let dir = scratch("month-end-bulk-csv");
+    let input = dataset(2000, &dir);
+    let out = dir.join("out");
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/month_end/dataset.config.json");
+    let formats = ["csv", "iif", "qbo-csv", "sage50-us", "sage50-uk", "sage300", "xero"];
+    let o = run(&[
+        "--invoices",
+        input.to_str().unwrap(),
+        "--formats",
+        &formats.join(","),
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--timings",
+    ]);
+    // credit notes do not go to qbo-csv and xero, two sales-tax rates not to sage50-us: exit 1
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for phase in ["read and check the invoices", "record and issue", "export", "report.json", "peak memory"] {
+        assert!(stderr.contains(phase), "--timings lacks '{phase}':\n{stderr}");
+    }
+    let report: Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let invoices = report["invoices"].as_array().unwrap();
+    for name in formats {
+        let t = &report["targets"][name];
+        let counts: Vec<u64> = ["exported", "skipped", "failed"].iter().map(|k| t[k].as_u64().unwrap()).collect();
+        assert_eq!(counts.iter().sum::<u64>(), 2000, "{name}: {t}");
+        assert!(t["warnings"].is_u64(), "{name}: {t}");
+        let per_invoice = invoices.iter().filter(|i| i["targets"][name]["outcome"] == "exported").count();
+        assert_eq!(per_invoice as u64, counts[0], "{name}");
+        let file = out.join(t["output"].as_str().unwrap());
+        assert!(std::fs::metadata(&file).unwrap().len() > 0, "{}", file.display());
+    }
+    for name in ["csv", "sage50-uk", "sage300"] {
+        assert_eq!(report["targets"][name]["failed"], 0, "{name}");
+    }
+    // no temporary file is left behind
+    let leftovers: Vec<_> = std::fs::read_dir(out.join("exports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
 fn broken_records_are_named_with_and_without_keep_going() {
     let dir = scratch("month-end-broken");
     let good = |n: &str| {

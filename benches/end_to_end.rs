@@ -1,0 +1,89 @@
+//! End to end, as the peer `py_export_csv.py` does it: read the JSON Lines file of
+//! `gen_dataset.py 100000 1` with the interchange reader ([`read_invoices`], which parses on
+//! every core), build the invoices, and write the generic CSV to a file. Goal (issue 4): at
+//! least 10 times faster than the peer, which this bench runs three times in the same run
+//! (median printed with the ratio; `SKIP_PEER=1` leaves it out).
+//!
+//! Run with `cargo bench --bench end_to_end`; the numbers are recorded in
+//! `benches/README.md`. Under `cargo test` it runs once on 2,000 invoices, without the peer.
+
+#[allow(dead_code)]
+#[path = "../invoice-export/tests/common/dataset.rs"]
+mod dataset;
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use invoice_engine::export::{export, format, Config, Report};
+use invoice_engine::interchange::read_invoices;
+
+/// The data set's size: 100,000 under `cargo bench`, 2,000 when `cargo test` runs the bench.
+fn size() -> usize {
+    if std::env::args().any(|a| a == "--bench") {
+        100_000
+    } else {
+        2_000
+    }
+}
+
+/// Read `jsonl`, write the generic CSV of every invoice to `out`.
+fn run(jsonl: &Path, out: &Path) -> Report {
+    let read = read_invoices(File::open(jsonl).unwrap_or_else(|e| panic!("{}: {e}", jsonl.display())))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(read.errors.is_empty(), "{:?}", read.errors.first());
+    let csv = format("csv").unwrap_or_else(|e| panic!("{e}"));
+    let w = BufWriter::with_capacity(1 << 20, File::create(out).unwrap_or_else(|e| panic!("{e}")));
+    export(csv, &Config::default(), read.invoices.iter().map(|r| &r.invoice), w).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let n = size();
+    let jsonl = dataset::generate(n, 1);
+    let out: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("end_to_end.csv");
+    let report = run(&jsonl, &out);
+    assert_eq!(report.counts(), (n, 0, 0));
+    let mut group = c.benchmark_group("end_to_end");
+    group.sample_size(10).measurement_time(Duration::from_secs(10)).warm_up_time(Duration::from_secs(1));
+    group.bench_function(BenchmarkId::new("jsonl_to_generic_csv", n), |b| b.iter(|| run(&jsonl, &out)));
+    group.finish();
+
+    if n < 100_000 || std::env::var_os("SKIP_PEER").is_some() {
+        return;
+    }
+    let peer = dataset::shared_dir().join("bench/py_export_csv.py");
+    let peer_out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("end_to_end_peer.csv");
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        let status = std::process::Command::new("python3").arg(&peer).arg(&jsonl).arg(&peer_out).status();
+        match status {
+            Ok(s) if s.success() => times.push(start.elapsed()),
+            other => {
+                eprintln!("peer py_export_csv.py did not run ({other:?}); no ratio");
+                return;
+            }
+        }
+    }
+    times.sort();
+    let median = times[1];
+    eprintln!("peer py_export_csv.py on the same file: median of 3 runs {:.3} s", median.as_secs_f64());
+    let mut ours = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        run(&jsonl, &out);
+        ours.push(start.elapsed());
+    }
+    ours.sort();
+    let ours = ours[2];
+    eprintln!(
+        "end to end (read JSONL, build invoices, write generic CSV): median of 5 runs {:.3} s; {:.1}x faster than the peer",
+        ours.as_secs_f64(),
+        median.as_secs_f64() / ours.as_secs_f64()
+    );
+}
+
+criterion_group!(benches, end_to_end);
+criterion_main!(benches);
