@@ -7,7 +7,6 @@
 //! Run with `cargo bench --bench end_to_end`; the numbers are recorded in
 //! `benches/README.md`. Under `cargo test` it runs once on 2,000 invoices, without the peer.
 
-#[allow(dead_code)]
 #[path = "../invoice-export/tests/common/dataset.rs"]
 mod dataset;
 
