@@ -237,9 +237,12 @@ pub struct LedgerEntry {
 #[serde(from = "Vec<LedgerEntry>", into = "Vec<LedgerEntry>")]
 pub struct Ledger {
     entries: Vec<LedgerEntry>,
-    /// target -> invoice -> positions in `entries`
-    index: HashMap<Arc<Target>, HashMap<InvoiceId, Vec<usize>>>,
+    /// Per target (a book has a handful): invoice -> positions in `entries`.
+    index: Vec<(Arc<Target>, Positions)>,
 }
+
+/// Invoice -> positions of its entries in [`Ledger::entries`], for one target.
+type Positions = HashMap<InvoiceId, Vec<usize>>;
 
 impl PartialEq for Ledger {
     fn eq(&self, other: &Ledger) -> bool {
@@ -273,7 +276,13 @@ impl Ledger {
 
     /// The exports of `invoice` to `target`, oldest first.
     pub fn exports(&self, invoice: InvoiceId, target: &Target) -> impl Iterator<Item = &LedgerEntry> {
-        self.index.get(target).and_then(|m| m.get(&invoice)).into_iter().flatten().map(|&i| &self.entries[i])
+        self.index
+            .iter()
+            .find(|(t, _)| **t == *target)
+            .and_then(|(_, m)| m.get(&invoice))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.entries[i])
     }
 
     /// The latest export of `invoice` to `target`.
@@ -283,17 +292,21 @@ impl Ledger {
 
     pub(crate) fn push(&mut self, mut entry: LedgerEntry) {
         let at = self.entries.len();
-        match self.index.get_key_value(&*entry.target) {
-            // one copy of each target, however the entry came (a loaded ledger has one per entry)
-            Some((known, _)) if !Arc::ptr_eq(known, &entry.target) => entry.target = Arc::clone(known),
-            _ => {}
-        }
-        match self.index.get_mut(&*entry.target) {
-            Some(m) => m.entry(entry.invoice).or_default().push(at),
-            None => {
-                self.index.entry(Arc::clone(&entry.target)).or_default().insert(entry.invoice, vec![at]);
-            }
-        }
+        // the same Arc as the previous entry's (one export), else the same target by value
+        let k = match self.index.iter().position(|(t, _)| Arc::ptr_eq(t, &entry.target)) {
+            Some(k) => k,
+            None => match self.index.iter().position(|(t, _)| **t == *entry.target) {
+                Some(k) => k,
+                None => {
+                    self.index.push((Arc::clone(&entry.target), HashMap::new()));
+                    self.index.len() - 1
+                }
+            },
+        };
+        let (known, by_invoice) = &mut self.index[k];
+        // one copy of each target, however the entry came (a loaded ledger has one per entry)
+        entry.target = Arc::clone(known);
+        by_invoice.entry(entry.invoice).or_default().push(at);
         self.entries.push(entry);
     }
 }
