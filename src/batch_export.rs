@@ -198,8 +198,13 @@ fn export_batch_with(
     // Everything the book would refuse, before anything is written.
     check_batch(book, actor, batch, format.name(), destination)?;
     let work = book.export_work(batch)?;
-    let staged = stage(book, format, config, &work, destination, wrap)?;
+    let staged = stage(book, format, config, &work, destination, cores(), wrap)?;
     commit_export(book, actor, batch, staged)
+}
+
+/// The machine's cores (export_batch renders on all of them).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// What the book would refuse before an export of `batch` to `format` at `destination`.
@@ -291,7 +296,8 @@ impl Drop for StagedExport {
 /// are left out: the book records them as skipped when the export is committed. Commit the
 /// result to a posted batch of exactly these invoices with [`commit_export`]; events that
 /// only move invoices through their lifecycle (batching, posting, other targets' results)
-/// may come in between, edits may not.
+/// may come in between, edits may not. The invoices are rendered on `threads` threads (1:
+/// the calling thread only); the output does not depend on it.
 ///
 /// # Errors
 ///
@@ -316,7 +322,7 @@ impl Drop for StagedExport {
 /// let dir = std::env::temp_dir().join(format!("invoice-engine-stage-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
 /// // render first (only reads the invoices) ...
-/// let staged = stage_export(&book, format("csv")?, &Config::default(), &[id], &dir.join("a.csv"))?;
+/// let staged = stage_export(&book, format("csv")?, &Config::default(), &[id], &dir.join("a.csv"), 2)?;
 /// // ... then batch, post and record
 /// let batch = book.create_export_batch(&admin, vec![id], Target::new("csv", "Demo Ltd"), None)?;
 /// book.apply(&admin, Command::Post { batch })?;
@@ -332,6 +338,7 @@ pub fn stage_export(
     config: &Config,
     invoices: &[InvoiceId],
     destination: &Path,
+    threads: usize,
 ) -> Result<StagedExport, ExportError> {
     check_destination(destination)?;
     let mut work = Vec::with_capacity(invoices.len());
@@ -341,7 +348,7 @@ pub fn stage_export(
             work.push(inv);
         }
     }
-    stage(book, format, config, &work, destination, &|f| Box::new(f))
+    stage(book, format, config, &work, destination, threads, &|f| Box::new(f))
 }
 
 fn stage(
@@ -350,6 +357,7 @@ fn stage(
     config: &Config,
     work: &[&Invoice],
     destination: &Path,
+    threads: usize,
     wrap: Wrap<'_>,
 ) -> Result<StagedExport, ExportError> {
     let layout = format.layout();
@@ -359,8 +367,8 @@ fn stage(
         book.content_hash(inv.id)?;
     }
     let (tmp, report) = match layout {
-        Layout::OneFile => write_file(format, config, work, destination, wrap)?,
-        Layout::OnePerInvoice => write_directory(format, config, work, destination, wrap)?,
+        Layout::OneFile => write_file(format, config, work, destination, threads, wrap)?,
+        Layout::OnePerInvoice => write_directory(format, config, work, destination, threads, wrap)?,
     };
     Ok(StagedExport {
         format: format.name().to_string(),
@@ -468,6 +476,7 @@ fn write_file(
     config: &Config,
     work: &[&Invoice],
     destination: &Path,
+    threads: usize,
     wrap: Wrap<'_>,
 ) -> Result<(PathBuf, Report), ExportError> {
     let (tmp, file) = loop {
@@ -481,7 +490,7 @@ fn write_file(
     let written = (|| -> Result<Report, ExportError> {
         let sync = file.try_clone()?;
         let mut out = BufWriter::with_capacity(1 << 16, wrap(file));
-        let report = invoice_export::export(format, config, work.iter().copied(), &mut out)?;
+        let report = invoice_export::export_parallel(format, config, work, threads, &mut out)?;
         out.flush()?;
         drop(out);
         sync.sync_all()?;
@@ -501,6 +510,7 @@ fn write_directory(
     config: &Config,
     work: &[&Invoice],
     destination: &Path,
+    threads: usize,
     wrap: Wrap<'_>,
 ) -> Result<(PathBuf, Report), ExportError> {
     let tmp = loop {
@@ -513,7 +523,7 @@ fn write_directory(
     };
     let mut sink = DirectorySink { dir: &tmp, extension: format.extension(), used: HashSet::new(), wrap };
     let written =
-        invoice_export::export_documents(format, config, work.iter().copied(), &mut sink).map_err(ExportError::from);
+        invoice_export::export_documents_parallel(format, config, work, threads, &mut sink).map_err(ExportError::from);
     match written {
         Ok(report) => Ok((tmp, report)),
         Err(e) => {
@@ -668,7 +678,7 @@ mod tests {
         let dir = Scratch::new("staged");
         let (mut book, batch, ids) = posted("csv", &["INV-1", "INV-2"]);
         let csv = invoice_export::format("csv").unwrap();
-        let staged = stage_export(&book, csv, &Config::default(), &ids, &dir.0.join("out.csv")).unwrap();
+        let staged = stage_export(&book, csv, &Config::default(), &ids, &dir.0.join("out.csv"), 2).unwrap();
         assert_eq!(staged.report().counts(), (2, 0, 0), "the invoice without lines is left out");
         let mut staged = staged;
         assert!(staged.take_warnings().is_empty());
@@ -684,7 +694,7 @@ mod tests {
         let dir = Scratch::new("edited");
         let (mut book, batch, ids) = posted("csv", &["INV-1", "INV-2"]);
         let csv = invoice_export::format("csv").unwrap();
-        let staged = stage_export(&book, csv, &Config::default(), &ids, &dir.0.join("out.csv")).unwrap();
+        let staged = stage_export(&book, csv, &Config::default(), &ids, &dir.0.join("out.csv"), 2).unwrap();
         // posted invoices still take a new location, and the generic CSV exports it
         book.apply(&admin(), Command::Edit { invoice: ids[1], changes: vec![Change::Location(Some("Oslo".into()))] })
             .unwrap();
@@ -704,15 +714,15 @@ mod tests {
         let before = snapshot(&book);
         let csv = invoice_export::format("csv").unwrap();
         // only one of the batch's two invoices with lines
-        let staged = stage_export(&book, csv, &Config::default(), &ids[..1], &dir.0.join("out.csv")).unwrap();
+        let staged = stage_export(&book, csv, &Config::default(), &ids[..1], &dir.0.join("out.csv"), 2).unwrap();
         let err = commit_export(&mut book, &admin(), batch, staged).unwrap_err();
         assert_eq!(err.code(), "stale_stage", "{err}");
         assert_eq!(snapshot(&book), before);
         assert!(dir.entries().is_empty(), "{:?}", dir.entries());
         // the wrong format is refused the same way, and dropping a stage removes its output
         let iif = invoice_export::format("iif").unwrap();
-        let iif = stage_export(&book, iif, &Config::default(), &ids, &dir.0.join("x.iif")).unwrap();
-        let dropped = stage_export(&book, csv, &Config::default(), &ids, &dir.0.join("y.csv")).unwrap();
+        let iif = stage_export(&book, iif, &Config::default(), &ids, &dir.0.join("x.iif"), 2).unwrap();
+        let dropped = stage_export(&book, csv, &Config::default(), &ids, &dir.0.join("y.csv"), 2).unwrap();
         assert_eq!(commit_export(&mut book, &admin(), batch, iif).unwrap_err().code(), "wrong_format");
         drop(dropped);
         assert!(dir.entries().is_empty(), "{:?}", dir.entries());

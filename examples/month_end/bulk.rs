@@ -70,8 +70,9 @@ pub fn print_runs(runs: &[TargetRun]) {
 /// withdrawn from their batch afterwards (they stay in the report as failed), so that the
 /// next target can take them.
 ///
-/// The files are rendered first, every target at the same time on the machine's cores
-/// ([`stage_export`] only reads the invoices); then each target's batch is created, posted
+/// The files are rendered first, every target at the same time on the machine's cores (and
+/// a target's invoices on several cores when there are fewer targets than cores;
+/// [`stage_export`] only reads the invoices); then each target's batch is created, posted
 /// and its staged file committed, one after the other. A batch whose invoices turn out not
 /// to be the staged ones is exported again on its own.
 pub fn export_all(
@@ -103,7 +104,10 @@ pub fn export_all(
         let work: Vec<InvoiceId> =
             ids.iter().copied().filter(|i| book.invoice(*i).is_ok_and(|inv| inv.batch.is_none())).collect();
         let work = &work;
-        let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, jobs.len().max(1));
+        // targets side by side; each target's invoices on the cores left over
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let threads = cores.clamp(1, jobs.len().max(1));
+        let per_target = (cores / threads).max(1);
         let next = std::sync::atomic::AtomicUsize::new(0);
         let (done, finished) = std::sync::mpsc::channel();
         let mut staged: Vec<Option<Result<(StagedExport, usize), ExportError>>> = jobs.iter().map(|_| None).collect();
@@ -113,11 +117,12 @@ pub fn export_all(
                 scope.spawn(move || loop {
                     let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some((format, target_config, _, dest)) = jobs.get(k) else { break };
-                    let result = stage_export(book, *format, target_config, work, dest).map(|mut staged| {
-                        // report.json counts the warnings; pre-flight lists them
-                        let warnings = staged.take_warnings().iter().map(|(_, w)| w.len()).sum::<usize>();
-                        (staged, warnings)
-                    });
+                    let result =
+                        stage_export(book, *format, target_config, work, dest, per_target).map(|mut staged| {
+                            // report.json counts the warnings; pre-flight lists them
+                            let warnings = staged.take_warnings().iter().map(|(_, w)| w.len()).sum::<usize>();
+                            (staged, warnings)
+                        });
                     if done.send((k, result)).is_err() {
                         break;
                     }

@@ -43,6 +43,7 @@ mod digits;
 pub mod error;
 mod iif;
 mod intacct;
+mod parallel;
 mod qbo_csv;
 mod qbo_json;
 mod qbxml;
@@ -56,6 +57,7 @@ mod xmlutil;
 
 pub use config::{Address, Buyer, Config, DateFormat, Mapping, Seller, Summary, ZeroTotal, DOWN_PAYMENT_ITEM};
 pub use error::{Error, Result};
+pub use parallel::{export_documents_parallel, export_parallel};
 
 /// How a format lays out its output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
