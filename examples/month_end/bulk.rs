@@ -75,6 +75,7 @@ pub fn print_runs(runs: &[TargetRun]) {
 /// [`stage_export`] only reads the invoices); then each target's batch is created, posted
 /// and its staged file committed, one after the other. A batch whose invoices turn out not
 /// to be the staged ones is exported again on its own.
+#[allow(clippy::too_many_arguments)]
 pub fn export_all(
     book: &mut Book,
     actor: &Actor,
@@ -83,6 +84,7 @@ pub fn export_all(
     config: &MonthEndConfig,
     out: &Path,
     quiet: bool,
+    timings: &mut ui::Timings,
 ) -> Result<Vec<TargetRun>, RunError> {
     let exports = out.join("exports");
     fs::create_dir_all(&exports)?;
@@ -137,6 +139,7 @@ pub fn export_all(
         staged
     };
     progress.finish();
+    timings.mark("render every target");
 
     let mut runs = Vec::with_capacity(jobs.len());
     for ((format, target_config, rel, dest), staged) in jobs.into_iter().zip(staged) {
@@ -404,10 +407,10 @@ pub fn run(args: &Args) -> Result<u8, RunError> {
     let runs = if ids.is_empty() {
         Vec::new()
     } else {
-        export_all(&mut book, &actor, &ids, &formats, &config, &args.out, args.quiet)?
+        export_all(&mut book, &actor, &ids, &formats, &config, &args.out, args.quiet, &mut timings)?
     };
 
-    timings.mark("export");
+    timings.mark("batch, post and record");
     let mut documents_written = Vec::new();
     let mut document_failed = false;
     if (args.pdf || args.zip || args.backups) && !ids.is_empty() {

@@ -551,7 +551,7 @@ pub fn run(args: &Args) -> Result<u8, RunError> {
     }
 
     step("7. Batch, post and export to every target");
-    let runs = export_all(&mut book, &admin, &all, &formats, &config, out, args.quiet)?;
+    let runs = export_all(&mut book, &admin, &all, &formats, &config, out, args.quiet, &mut ui::Timings::new(false))?;
     print_runs(&runs);
 
     // ---------------------------------------------------------------- process

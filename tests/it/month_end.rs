@@ -204,7 +204,14 @@ fn bulk_mode_to_every_csv_like_target_with_the_data_set_config() {
     // credit notes do not go to qbo-csv and xero, two sales-tax rates not to sage50-us: exit 1
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
-    for phase in ["read and check the invoices", "record and issue", "export", "report.json", "peak memory"] {
+    for phase in [
+        "read and check the invoices",
+        "record and issue",
+        "render every target",
+        "batch, post and record",
+        "report.json",
+        "peak memory",
+    ] {
         assert!(stderr.contains(phase), "--timings lacks '{phase}':\n{stderr}");
     }
     let report: Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
