@@ -323,7 +323,7 @@ fn compile_period(
     let mut items: Vec<Item<'_>> = Vec::with_capacity(list.len());
     let mut chunks = 0usize;
     let chunk_stamp = |k: usize| stamp.derive(&format!("chunk/{k}"));
-    let mut chunk = renderer.assembly(&chunk_stamp(0));
+    let mut chunk = renderer.assembly();
     let mut pending: Vec<(usize, usize, usize)> = Vec::new();
     for inv in list {
         let mut main = Vec::new();
@@ -349,7 +349,7 @@ fn compile_period(
         items.push(Item { inv, main, signed, attachments });
         if pending.len() >= CHUNK {
             chunks += 1;
-            let full = std::mem::replace(&mut chunk, renderer.assembly(&chunk_stamp(chunks)));
+            let full = std::mem::replace(&mut chunk, renderer.assembly());
             flush(&mut merger, full, &mut pending, &mut items, &chunk_stamp(chunks - 1), &heading)?;
         }
     }
@@ -394,7 +394,7 @@ fn compile_period(
     }
     let mut outline = Vec::with_capacity(items.len() + 1);
     if options.summary_page {
-        let mut doc = renderer.assembly(&stamp.derive("summary"));
+        let mut doc = renderer.assembly();
         let pages = summary_pages(opts, &mut doc.res, &heading, &rows, &control)
             .map_err(|character| Error::MissingGlyph { invoice: heading.clone(), character })?;
         if pages.len() != summary_count {
