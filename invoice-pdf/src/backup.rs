@@ -266,8 +266,8 @@ fn read_pdf(source: &dyn AttachmentSource, a: &Attachment) -> std::result::Resul
 }
 
 /// Render the invoices waiting in `chunk`, import its pages and hand them to their items.
-fn flush(
-    merger: &mut Merger,
+fn flush<W: Write>(
+    merger: &mut Merger<W>,
     chunk: Assembly<'_>,
     pending: &mut Vec<(usize, usize, usize)>,
     items: &mut [Item<'_>],
@@ -313,13 +313,15 @@ fn compile_period(
             Err(Error::UnreadableAttachment { invoice: inv.label(), attachment: a.name.clone(), reason })
         }
     };
-    let import =
-        |merger: &mut Merger, doc: lopdf::Document| merger.import(doc).map_err(|m| Error::Render { message: m });
+    let import = |merger: &mut Merger<BufWriter<File>>, doc: lopdf::Document| {
+        merger.import(doc).map_err(|m| Error::Render { message: m })
+    };
 
-    // Every document is imported as soon as it is read or rendered; the pages are placed in
-    // order at the end. Each chunk of rendered invoices has its own stamp, so its font subsets
+    // Every document is imported (and its objects written) as soon as it is read or rendered;
+    // the pages are placed in order at the end. Each chunk of rendered invoices has its own stamp, so its font subsets
     // get their own tags.
-    let mut merger = Merger::new();
+    let file = File::create(temp).map_err(|source| Error::File { path: temp.to_path_buf(), source })?;
+    let mut merger = Merger::new(BufWriter::new(file));
     let mut items: Vec<Item<'_>> = Vec::with_capacity(list.len());
     let mut chunks = 0usize;
     let chunk_stamp = |k: usize| stamp.derive(&format!("chunk/{k}"));
@@ -438,11 +440,7 @@ fn compile_period(
         });
     }
     let total_pages = merger.placed();
-    let mut out = merger.finish(&outline, stamp, &heading);
-    let file = File::create(temp).map_err(|source| Error::File { path: temp.to_path_buf(), source })?;
-    let mut w = BufWriter::new(file);
-    out.save_to(&mut w).map_err(|source| Error::File { path: temp.to_path_buf(), source })?;
-    w.flush().map_err(|source| Error::File { path: temp.to_path_buf(), source })?;
-    let size = w.get_ref().metadata().map(|m| m.len()).unwrap_or(0);
+    let (_, size) =
+        merger.finish(&outline, stamp, &heading).map_err(|source| Error::File { path: temp.to_path_buf(), source })?;
     Ok(BackupFile { period, path: temp.to_path_buf(), pages: total_pages, summary_pages: summary_count, entries, size })
 }

@@ -62,7 +62,8 @@ impl<'a> Resources<'a> {
     }
 }
 
-/// A finished page: its size in pt and its (uncompressed) content stream.
+/// A finished page: its size in pt and its content stream, compressed (zlib) as soon as the page
+/// is drawn, so a document of many pages holds only compressed streams.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Page {
     pub(crate) width: f32,
@@ -152,7 +153,8 @@ impl Canvas {
 
     pub(crate) fn into_page(mut self) -> Page {
         self.end_text();
-        Page { width: self.width, height: self.height, content: self.out }
+        let content = crate::writer::deflate(&self.out, crate::writer::CONTENT_LEVEL);
+        Page { width: self.width, height: self.height, content }
     }
 
     /// Draw `text` with its baseline at `y` (from the top), aligned at `x`. Returns its width.
@@ -274,8 +276,8 @@ mod tests {
         let mut res = Resources::new(&fonts);
         let mut c = Canvas::new(100.0, 100.0);
         c.text(&mut res, 10.0, 20.0, Align::Left, 9.0, Style::Bold, INK, "AA").unwrap();
-        let page = c.into_page();
-        let text = String::from_utf8(page.content).unwrap();
+        c.end_text();
+        let text = String::from_utf8(c.out).unwrap();
         assert!(text.starts_with("BT\n0 g\n/F1 9 Tf\n1 0 0 1 10 80 Tm\n<"), "{text}");
         assert!(text.ends_with("> Tj\nET\n"), "{text}");
         assert!(res.used(1) && !res.used(0));

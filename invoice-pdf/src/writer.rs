@@ -132,7 +132,7 @@ struct FontIds {
 /// drawn, `/Info` and `/ID` from `meta`.
 pub(crate) fn write(pages: &[Page], res: &Resources<'_>, logo: Option<&Logo>, meta: &Meta<'_>) -> Result<Vec<u8>> {
     let content_size: usize = pages.iter().map(|p| p.content.len()).sum();
-    let mut w = Writer::new(content_size / 2 + 64 * 1024);
+    let mut w = Writer::new(content_size + 64 * 1024);
     let catalog = w.reserve();
     let tree = w.reserve();
     let info = w.reserve();
@@ -190,7 +190,7 @@ pub(crate) fn write(pages: &[Page], res: &Resources<'_>, logo: Option<&Logo>, me
         crate::canvas::num(&mut b, page.height);
         b.extend_from_slice(format!("] /Resources {resources} 0 R /Contents {content_id} 0 R >>").as_bytes());
         w.object(*page_id, &b);
-        w.stream(*content_id, b"/Filter /FlateDecode", &deflate(&page.content, CONTENT_LEVEL));
+        w.stream(*content_id, b"/Filter /FlateDecode", &page.content);
     }
 
     for f in &fonts {
