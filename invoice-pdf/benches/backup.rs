@@ -68,6 +68,9 @@ fn bench_backup(c: &mut Criterion) {
                 file.size,
                 (file.size as usize).saturating_sub(attachments) / n
             );
+            report_cpu("cpu merge_workload", || {
+                black_box(compile_backups(&r, &refs, &source, &options).expect("compiles"));
+            });
             group.bench_with_input(BenchmarkId::new("merge_workload", n), &refs, |b, refs| {
                 b.iter(|| black_box(compile_backups(&r, refs, &source, &options).expect("compiles")))
             });

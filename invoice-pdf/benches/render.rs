@@ -1,7 +1,8 @@
 //! Rendering: a 1-page and a 50-page invoice (synthetic), and the first 2,000 invoices of the
 //! month-end dataset (`gen_dataset.py 100000 1`, the peers' workload B; synthetic invoices when
 //! the file is absent) both into one PDF (fonts shared) and into one PDF each. Numbers are
-//! recorded in benches/README.md.
+//! recorded in benches/README.md. With `BENCH_OUT=DIR` the 2,000-invoice outputs are written
+//! there (`one_file.pdf`, `each/NUMBER.pdf`) for the external checks.
 
 mod common;
 
@@ -39,6 +40,15 @@ fn bench_render(c: &mut Criterion) {
     let refs: Vec<&Invoice> = invoices.iter().collect();
     let rendered = r.render_all(&refs, &stamp("all"), "November").expect("renders");
     let all = rendered.pdf.len();
+    // BENCH_OUT=DIR keeps the outputs for the external checks (qpdf --check, verify_text.py).
+    if let Some(dir) = std::env::var_os("BENCH_OUT").map(std::path::PathBuf::from) {
+        std::fs::create_dir_all(dir.join("each")).expect("output dir");
+        std::fs::write(dir.join("one_file.pdf"), &rendered.pdf).expect("written");
+        for inv in &refs {
+            let pdf = r.render(inv, &stamp(&inv.label())).expect("renders");
+            std::fs::write(dir.join("each").join(format!("{}.pdf", inv.label())), pdf).expect("written");
+        }
+    }
     let each: usize = refs.iter().map(|inv| r.render(inv, &stamp(&inv.label())).expect("renders").len()).sum();
     eprintln!(
         "{n} {source} invoices ({} pages) in one PDF: {all} bytes ({} per invoice); one PDF each: {each} bytes ({} per invoice)",
@@ -46,6 +56,27 @@ fn bench_render(c: &mut Criterion) {
         all / n,
         each / n
     );
+    // One pass of each mode with its CPU time (the peers' figures are user CPU), the one-file-each
+    // mode also writing its files, as the peers do.
+    if full() {
+        report_cpu("cpu one_file", || {
+            black_box(r.render_all(&refs, &stamp("all"), "November").expect("renders"));
+        });
+        report_cpu("cpu file_each (in memory)", || {
+            for inv in &refs {
+                black_box(r.render(inv, &stamp(&inv.label())).expect("renders"));
+            }
+        });
+        let dir = std::env::temp_dir().join(format!("invoice-pdf-render-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        report_cpu("cpu file_each (written to files)", || {
+            for inv in &refs {
+                let pdf = r.render(inv, &stamp(&inv.label())).expect("renders");
+                std::fs::write(dir.join(format!("{}.pdf", inv.label())), pdf).expect("written");
+            }
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     group.bench_with_input(BenchmarkId::new("one_file", n), &refs, |b, refs| {
         b.iter(|| black_box(r.render_all(refs, &stamp("all"), "November").expect("renders").pdf.len()))
     });

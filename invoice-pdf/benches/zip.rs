@@ -29,6 +29,13 @@ fn bench_zip(c: &mut Criterion) {
         })
     });
     eprintln!("{n} PDFs, {size} bytes");
+    if full() {
+        report_cpu("cpu zip stored", || {
+            let mut out = Vec::with_capacity(size + 64 * 1024);
+            write_zip_pdfs(&pairs, &stamp("zip"), &mut out).expect("zips");
+            black_box(out.len());
+        });
+    }
     let refs: Vec<&Invoice> = invoices.iter().take(100).collect();
     group.bench_with_input(BenchmarkId::new("render_and_zip", refs.len()), &refs, |b, refs| {
         b.iter(|| {

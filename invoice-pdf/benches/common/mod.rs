@@ -254,3 +254,29 @@ pub fn merge_workload(scratch: &std::path::Path) -> Option<(Vec<Invoice>, Render
     }
     Some((invoices, dataset_renderer(), root, size))
 }
+
+/// User and system CPU seconds of this process so far (Linux `/proc/self/stat`, clock ticks of
+/// 1/100 s), to compare with the peers' user time; `None` elsewhere.
+pub fn cpu_seconds() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok().map(|t| t / 100.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
+    Some((ticks(11)?, ticks(12)?))
+}
+
+/// Run `f` once; print its wall time and the process's user and system CPU time it took.
+pub fn report_cpu(label: &str, f: impl FnOnce()) {
+    let start = std::time::Instant::now();
+    let before = cpu_seconds();
+    f();
+    let wall = start.elapsed().as_secs_f64();
+    match (before, cpu_seconds()) {
+        (Some((u0, s0)), Some((u1, s1))) => {
+            eprintln!("{label}: wall {wall:.3} s, user {:.2} s, sys {:.2} s", u1 - u0, s1 - s0)
+        }
+        _ => eprintln!("{label}: wall {wall:.3} s"),
+    }
+}
