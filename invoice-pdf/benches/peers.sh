@@ -5,7 +5,8 @@
 #   PEER_BENCH=../peer-bench invoice-pdf/benches/peers.sh      # from the repository root
 #
 # Needs the peers' setup done once (`BENCH_DIR=$PEER_BENCH ../shared/bench/bench.sh setup`) and
-# fonts-droid-fallback for the dataset's Japanese names. RUNS (default 3) is the peers' run count.
+# fonts-droid-fallback for the dataset's Japanese names, hyperfine, qpdf, reportlab and pypdf.
+# RUNS (default 3) is the peers' run count.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PEER_BENCH=$(cd "${PEER_BENCH:-$ROOT/../peer-bench}" && pwd)
@@ -14,7 +15,7 @@ export PEER_BENCH RUNS=${RUNS:-3}
 LOG=$PEER_BENCH/pdf-run-$(date -u +%Y%m%dT%H%M%S).log
 {
   echo "== $(date -u) $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-  BENCH_DIR=$PEER_BENCH ONLY='render_reportlab_dejavu|render_fpdf2_dejavu_single' "$SHARED/bench.sh" render
+  BENCH_DIR=$PEER_BENCH ONLY='render_reportlab_dejavu' "$SHARED/bench.sh" render
   BENCH_DIR=$PEER_BENCH ONLY='merge_(qpdf|pypdf|pdflib)' "$SHARED/bench.sh" merge
   BENCH_DIR=$PEER_BENCH ONLY='zip_python' "$SHARED/bench.sh" zip
   echo "== load: $(cut -d' ' -f1-3 /proc/loadavg)"
