@@ -212,7 +212,7 @@ fn by_period<'a>(invoices: &[&'a Invoice]) -> Result<BTreeMap<Period, Vec<&'a In
     Ok(groups)
 }
 
-/// Rendered invoices go into printpdf documents of at most this many invoices each: one font
+/// Rendered invoices go into documents of at most this many invoices each: one font
 /// copy per chunk keeps the file small, and the chunk bound keeps memory flat for big periods.
 const CHUNK: usize = 100;
 
@@ -277,7 +277,7 @@ fn flush<W: Write>(
     if pending.is_empty() {
         return Ok(());
     }
-    // printpdf writes with its own lopdf; the pages come over as bytes (PDF-NOTES, printpdf 8).
+    // The renderer writes bytes; the merger reads them back with lopdf.
     let bytes = chunk.finish(stamp, title)?;
     let ids = merger.import(lopdf::Document::load_mem(&bytes)?).map_err(|m| Error::Render { message: m })?;
     for (index, first, count) in pending.drain(..) {
