@@ -194,29 +194,33 @@ fn parse_record(text: &str) -> Result<Invoice, String> {
 /// fonts-droid-fallback.
 pub const CJK_FONT: &str = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf";
 
-/// The bench renderer with a CJK fallback registered, for the dataset's Japanese names. Panics
-/// with the install hint when the font is missing (the engine refuses a glyph it has not, where
-/// the peers print blanks or boxes).
-pub fn dataset_renderer() -> Renderer {
+/// The bench renderer with a CJK fallback registered, for the dataset's Japanese names; `None`
+/// (with the install hint printed) when the font is missing: the engine refuses a glyph it has
+/// not, where the peers print blanks or boxes.
+pub fn dataset_renderer() -> Option<Renderer> {
     let path = std::env::var("CJK_FONT").unwrap_or_else(|_| CJK_FONT.into());
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("the dataset has Japanese names: {path}: {e} (apt-get install -y fonts-droid-fallback)")
-    });
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            eprintln!("the dataset has Japanese names: {path}: {e} (apt-get install -y fonts-droid-fallback)");
+            return None;
+        }
+    };
     let mut r = renderer();
     r.register_font("Droid Sans Fallback", &bytes).expect("the CJK font parses");
-    r
+    Some(r)
 }
 
-/// The invoices the render and ZIP benches use: the first `n` of the dataset when there is one,
-/// else `n` synthetic one-page invoices; with the renderer that draws them.
+/// The invoices the render and ZIP benches use: the first `n` of the dataset when there is one
+/// (and the CJK font), else `n` synthetic one-page invoices; with the renderer that draws them.
 pub fn bench_invoices(n: usize) -> (Vec<Invoice>, Renderer, &'static str) {
-    match dataset(n) {
-        Some(invoices) => (invoices, dataset_renderer(), "dataset"),
-        None => {
-            eprintln!("no dataset file (see common::dataset_path): synthetic invoices instead");
-            ((0..n).map(|i| invoice(i, 5)).collect(), renderer(), "synthetic")
+    if let Some(invoices) = dataset(n) {
+        if let Some(r) = dataset_renderer() {
+            return (invoices, r, "dataset");
         }
     }
+    eprintln!("no dataset file (see common::dataset_path) or no CJK font: synthetic invoices instead");
+    ((0..n).map(|i| invoice(i, 5)).collect(), renderer(), "synthetic")
 }
 
 /// The peers' merge workload (shared/bench workload C) for the engine: the first 1,000 invoices
@@ -224,9 +228,10 @@ pub fn bench_invoices(n: usize) -> (Vec<Invoice>, Renderer, &'static str) {
 /// peers merge into one PDF). Attachments are the peers' own files
 /// (`$PEER_BENCH/out/attachments/NUMBER-att.pdf`) when present, else synthetic two-page PDFs
 /// written to `scratch`. Returns the invoices, the renderer, the attachments' root directory and
-/// their total size; `None` without the dataset.
+/// their total size; `None` without the dataset or the CJK font.
 pub fn merge_workload(scratch: &std::path::Path) -> Option<(Vec<Invoice>, Renderer, std::path::PathBuf, usize)> {
     let mut invoices = dataset(1000)?;
+    let renderer = dataset_renderer()?;
     let peer = std::env::var("PEER_BENCH").unwrap_or_else(|_| "../peer-bench".into());
     let mut root = std::path::Path::new(&peer).join("out/attachments");
     if !root.is_dir() {
@@ -252,7 +257,7 @@ pub fn merge_workload(scratch: &std::path::Path) -> Option<(Vec<Invoice>, Render
             inv.attachments.push(invoice_core::Attachment { name: "Timesheet".into(), location: name });
         }
     }
-    Some((invoices, dataset_renderer(), root, size))
+    Some((invoices, renderer, root, size))
 }
 
 /// User and system CPU seconds of this process so far (Linux `/proc/self/stat`, clock ticks of
