@@ -1,6 +1,7 @@
 //! Backups: merging 100 supplied PDFs (signed invoices: no rendering), and compiling a period of
 //! 100 rendered invoices of which every third has a two-page attachment (the peers' merge
-//! workload, scaled from 1,000 invoices and 333 attachments). Numbers in benches/README.md.
+//! workload, scaled from 1,000 invoices and 333 attachments); and the peers' merge workload
+//! itself on the dataset (`merge_workload/1000`). Numbers in benches/README.md.
 
 mod common;
 
@@ -11,7 +12,7 @@ use std::io;
 use common::*;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use invoice_core::{Attachment, Invoice};
-use invoice_pdf::{compile_backups, BackupOptions};
+use invoice_pdf::{compile_backups, BackupOptions, FsSource};
 
 fn bench_backup(c: &mut Criterion) {
     let r = renderer();
@@ -50,33 +51,30 @@ fn bench_backup(c: &mut Criterion) {
     group.bench_with_input(BenchmarkId::new("compile_rendered_with_attachments", n), &refs, |b, refs| {
         b.iter(|| black_box(compile_backups(&r, refs, &source, &options).expect("compiles")))
     });
-    // The peers' merge workload (shared/bench workload C), rendered by the engine: 1,000
-    // invoices, every third with a two-page attachment.
+    // The peers' merge workload (shared/bench workload C), rendered by the engine: the first
+    // 1,000 invoices of the dataset, every third with its two-page attachment, read from files.
     if full() {
-        let n = 1000;
-        let mut big: Vec<Invoice> = (0..n).map(|i| invoice(i, 5)).collect();
-        for (i, inv) in big.iter_mut().enumerate().filter(|(i, _)| i % 3 == 0) {
-            let key = format!("att/{i}");
-            store.insert(key.clone(), foreign_pdf(&key, 2));
-            inv.attachments.push(Attachment { name: "Timesheet".into(), location: key });
+        if let Some((big, r, root, attachments)) = merge_workload(&dir) {
+            let n = big.len();
+            let source = FsSource::new(&root);
+            let refs: Vec<&Invoice> = big.iter().collect();
+            let report = compile_backups(&r, &refs, &source, &options).expect("compiles");
+            let file = &report.files[0];
+            eprintln!(
+                "backup of {n} dataset invoices + {} attachments: {} file(s), {} pages, {} bytes ({attachments} bytes of attachments, {} bytes per invoice beyond them)",
+                big.iter().filter(|i| !i.attachments.is_empty()).count(),
+                report.files.len(),
+                file.pages,
+                file.size,
+                (file.size as usize).saturating_sub(attachments) / n
+            );
+            report_cpu("cpu merge_workload", || {
+                black_box(compile_backups(&r, &refs, &source, &options).expect("compiles"));
+            });
+            group.bench_with_input(BenchmarkId::new("merge_workload", n), &refs, |b, refs| {
+                b.iter(|| black_box(compile_backups(&r, refs, &source, &options).expect("compiles")))
+            });
         }
-        let source = |a: &Attachment| -> io::Result<Vec<u8>> {
-            store.get(&a.location).cloned().ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
-        };
-        let refs: Vec<&Invoice> = big.iter().collect();
-        let report = compile_backups(&r, &refs, &source, &options).expect("compiles");
-        let attachments: usize = big.iter().flat_map(|i| &i.attachments).map(|a| store[&a.location].len()).sum();
-        eprintln!(
-            "backup of {n} invoices + {} attachments: {} pages, {} bytes ({} bytes of attachments, {} bytes per invoice beyond them)",
-            n / 3 + 1,
-            report.files[0].pages,
-            report.files[0].size,
-            attachments,
-            (report.files[0].size as usize).saturating_sub(attachments) / n
-        );
-        group.bench_with_input(BenchmarkId::new("compile_rendered_with_attachments", n), &refs, |b, refs| {
-            b.iter(|| black_box(compile_backups(&r, refs, &source, &options).expect("compiles")))
-        });
     }
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);

@@ -212,7 +212,7 @@ fn by_period<'a>(invoices: &[&'a Invoice]) -> Result<BTreeMap<Period, Vec<&'a In
     Ok(groups)
 }
 
-/// Rendered invoices go into printpdf documents of at most this many invoices each: one font
+/// Rendered invoices go into documents of at most this many invoices each: one font
 /// copy per chunk keeps the file small, and the chunk bound keeps memory flat for big periods.
 const CHUNK: usize = 100;
 
@@ -266,8 +266,8 @@ fn read_pdf(source: &dyn AttachmentSource, a: &Attachment) -> std::result::Resul
 }
 
 /// Render the invoices waiting in `chunk`, import its pages and hand them to their items.
-fn flush(
-    merger: &mut Merger,
+fn flush<W: Write>(
+    merger: &mut Merger<W>,
     chunk: Assembly<'_>,
     pending: &mut Vec<(usize, usize, usize)>,
     items: &mut [Item<'_>],
@@ -277,7 +277,7 @@ fn flush(
     if pending.is_empty() {
         return Ok(());
     }
-    // printpdf writes with its own lopdf; the pages come over as bytes (PDF-NOTES, printpdf 8).
+    // The renderer writes bytes; the merger reads them back with lopdf.
     let bytes = chunk.finish(stamp, title)?;
     let ids = merger.import(lopdf::Document::load_mem(&bytes)?).map_err(|m| Error::Render { message: m })?;
     for (index, first, count) in pending.drain(..) {
@@ -313,17 +313,19 @@ fn compile_period(
             Err(Error::UnreadableAttachment { invoice: inv.label(), attachment: a.name.clone(), reason })
         }
     };
-    let import =
-        |merger: &mut Merger, doc: lopdf::Document| merger.import(doc).map_err(|m| Error::Render { message: m });
+    let import = |merger: &mut Merger<BufWriter<File>>, doc: lopdf::Document| {
+        merger.import(doc).map_err(|m| Error::Render { message: m })
+    };
 
-    // Every document is imported as soon as it is read or rendered; the pages are placed in
-    // order at the end. Each chunk of rendered invoices has its own stamp, so its font subsets
+    // Every document is imported (and its objects written) as soon as it is read or rendered;
+    // the pages are placed in order at the end. Each chunk of rendered invoices has its own stamp, so its font subsets
     // get their own tags.
-    let mut merger = Merger::new();
+    let file = File::create(temp).map_err(|source| Error::File { path: temp.to_path_buf(), source })?;
+    let mut merger = Merger::new(BufWriter::new(file));
     let mut items: Vec<Item<'_>> = Vec::with_capacity(list.len());
     let mut chunks = 0usize;
     let chunk_stamp = |k: usize| stamp.derive(&format!("chunk/{k}"));
-    let mut chunk = renderer.assembly(&chunk_stamp(0));
+    let mut chunk = renderer.assembly();
     let mut pending: Vec<(usize, usize, usize)> = Vec::new();
     for inv in list {
         let mut main = Vec::new();
@@ -349,7 +351,7 @@ fn compile_period(
         items.push(Item { inv, main, signed, attachments });
         if pending.len() >= CHUNK {
             chunks += 1;
-            let full = std::mem::replace(&mut chunk, renderer.assembly(&chunk_stamp(chunks)));
+            let full = std::mem::replace(&mut chunk, renderer.assembly());
             flush(&mut merger, full, &mut pending, &mut items, &chunk_stamp(chunks - 1), &heading)?;
         }
     }
@@ -394,7 +396,7 @@ fn compile_period(
     }
     let mut outline = Vec::with_capacity(items.len() + 1);
     if options.summary_page {
-        let mut doc = renderer.assembly(&stamp.derive("summary"));
+        let mut doc = renderer.assembly();
         let pages = summary_pages(opts, &mut doc.res, &heading, &rows, &control)
             .map_err(|character| Error::MissingGlyph { invoice: heading.clone(), character })?;
         if pages.len() != summary_count {
@@ -438,11 +440,7 @@ fn compile_period(
         });
     }
     let total_pages = merger.placed();
-    let mut out = merger.finish(&outline, stamp, &heading);
-    let file = File::create(temp).map_err(|source| Error::File { path: temp.to_path_buf(), source })?;
-    let mut w = BufWriter::new(file);
-    out.save_to(&mut w).map_err(|source| Error::File { path: temp.to_path_buf(), source })?;
-    w.flush().map_err(|source| Error::File { path: temp.to_path_buf(), source })?;
-    let size = w.get_ref().metadata().map(|m| m.len()).unwrap_or(0);
+    let (_, size) =
+        merger.finish(&outline, stamp, &heading).map_err(|source| Error::File { path: temp.to_path_buf(), source })?;
     Ok(BackupFile { period, path: temp.to_path_buf(), pages: total_pages, summary_pages: summary_count, entries, size })
 }

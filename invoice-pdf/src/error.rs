@@ -109,10 +109,11 @@ pub enum Error {
     /// An error of the core, for example an unknown invoice id in a selection.
     #[error(transparent)]
     Core(#[from] invoice_core::Error),
-    /// printpdf reported an error while writing a PDF.
+    /// Writing a PDF failed (a font that cannot be subset, an unsupported logo, pages missing
+    /// from a rendered chunk).
     #[error("writing the PDF failed: {message}")]
     Render {
-        /// printpdf's message.
+        /// What failed.
         message: String,
     },
     /// Merging PDFs (lopdf) failed.

@@ -3,9 +3,8 @@
 //! memo, and "Page N of M" footers.
 
 use invoice_core::{Invoice, Kind, TaxCategory, Totals};
-use printpdf::PdfPage;
 
-use crate::canvas::{Align, Canvas, Resources, FILL, INK, MUTED, RULE};
+use crate::canvas::{Align, Canvas, Page, Resources, FILL, INK, MUTED, RULE};
 use crate::fonts::{clean, Style};
 use crate::format::date;
 use crate::options::{fill, RenderOptions};
@@ -193,7 +192,7 @@ pub(crate) fn invoice_pages(
     res: &mut Resources<'_>,
     inv: &Invoice,
     totals: &Totals,
-) -> Draw<Vec<PdfPage>> {
+) -> Draw<Vec<Page>> {
     let (width, height) = opts.page_size.points();
     let mut flow = Flow {
         opts,
@@ -588,7 +587,7 @@ pub(crate) fn summary_pages(
     heading: &str,
     rows: &[SummaryRow],
     totals: &[ControlTotal],
-) -> Draw<Vec<PdfPage>> {
+) -> Draw<Vec<Page>> {
     let l = &opts.labels;
     let (width, height) = opts.page_size.points();
     let (left, right) = (MARGIN_X, width - MARGIN_X);
@@ -682,7 +681,7 @@ mod tests {
 
     fn with_res<T>(f: impl FnOnce(&Resources<'_>) -> T) -> T {
         let fonts = Fonts::bundled().unwrap();
-        let res = Resources { fonts: &fonts, font_ids: Vec::new(), used: Vec::new(), logo_used: false };
+        let res = Resources::new(&fonts);
         f(&res)
     }
 

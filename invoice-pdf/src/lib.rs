@@ -39,9 +39,10 @@
 //!
 //! # Features
 //!
-//! This crate has no optional features. It uses printpdf with `text_layout` only (fonts are
-//! subset), lopdf for reading and merging, and zip without compression codecs (entries are
-//! stored: PDFs are compressed already).
+//! This crate has no optional features. It uses printpdf (with `text_layout` only) to parse and
+//! subset fonts and writes the PDF objects itself, flate2 to compress streams, lopdf for reading
+//! and merging, and zip without compression codecs (entries are stored: PDFs are compressed
+//! already).
 //!
 //! # Main types
 //!
@@ -65,6 +66,7 @@ mod merge;
 pub mod options;
 pub mod render;
 pub mod stamp;
+mod writer;
 
 pub use archive::{write_zip, write_zip_pdfs, ZipEntry};
 pub use backup::{

@@ -6,8 +6,15 @@
 //! old catalog and page-tree nodes (and dangling ones) into `null`, and lifts inherited
 //! `MediaBox`, `CropBox`, `Resources` and `Rotate` onto each page. [`Merger::finish`] then builds
 //! one page tree, the outline (after all numbering is final) and the catalog.
+//!
+//! The output is written as it is assembled (PDF-NOTES, lopdf 4: a lopdf document holds
+//! everything until it is saved, several times the output in memory): every imported object goes
+//! to the writer at once, pages with their `/Parent` (the page tree's number is reserved first);
+//! `finish` writes the page tree, outline, catalog and cross-reference table. Memory is then
+//! about one input document plus the page order and object offsets, whatever the output's size.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::{self, Write};
 
 use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
 
@@ -114,19 +121,72 @@ pub(crate) struct Bookmark {
     pub(crate) children: Vec<Bookmark>,
 }
 
-/// The output document being assembled.
-pub(crate) struct Merger {
-    out: Document,
-    pages_id: ObjectId,
-    kids: Vec<ObjectId>,
+/// A writer that counts the bytes written.
+struct Counting<W: Write> {
+    inner: W,
+    written: u64,
 }
 
-impl Merger {
-    pub(crate) fn new() -> Merger {
-        let mut out = Document::with_version("1.7");
-        out.reference_table.cross_reference_type = lopdf::xref::XrefType::CrossReferenceTable;
-        let pages_id = out.new_object_id();
-        Merger { out, pages_id, kids: Vec::new() }
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The output document being assembled and written.
+pub(crate) struct Merger<W: Write> {
+    out: Counting<W>,
+    /// Byte offset of object `i + 1` (0: not written yet).
+    offsets: Vec<u64>,
+    pages_id: ObjectId,
+    kids: Vec<ObjectId>,
+    /// The first write error; reported by `finish`.
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Merger<W> {
+    pub(crate) fn new(out: W) -> Merger<W> {
+        let mut merger = Merger {
+            out: Counting { inner: out, written: 0 },
+            offsets: Vec::new(),
+            pages_id: (0, 0),
+            kids: Vec::new(),
+            error: None,
+        };
+        merger.try_io(|out| out.write_all(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n"));
+        merger.pages_id = merger.new_id();
+        merger
+    }
+
+    fn try_io(&mut self, f: impl FnOnce(&mut Counting<W>) -> io::Result<()>) {
+        if self.error.is_none() {
+            if let Err(e) = f(&mut self.out) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn new_id(&mut self) -> ObjectId {
+        self.offsets.push(0);
+        (self.offsets.len() as u32, 0)
+    }
+
+    /// Write object `id`.
+    fn emit(&mut self, id: ObjectId, object: &Object) {
+        if let Some(slot) = self.offsets.get_mut((id.0 as usize).wrapping_sub(1)) {
+            *slot = self.out.written;
+        }
+        self.try_io(|out| {
+            writeln!(out, "{} 0 obj", id.0)?;
+            lopdf::Writer::write_object(out, object).map_err(io::Error::other)?;
+            out.write_all(b"\nendobj\n")
+        });
     }
 
     /// Copy the objects `doc`'s pages reach into the output; returns the new ids of its pages in
@@ -178,16 +238,23 @@ impl Merger {
         }
         let mut ids: Vec<ObjectId> = reached.into_iter().collect();
         ids.sort_unstable();
-        let first = self.out.max_id + 1;
-        let map: HashMap<ObjectId, ObjectId> =
-            ids.iter().enumerate().map(|(i, id)| (*id, (first + i as u32, 0))).collect();
+        let map: HashMap<ObjectId, ObjectId> = ids.iter().map(|id| (*id, self.new_id())).collect();
+        let page_set: HashSet<ObjectId> = pages.iter().copied().collect();
         for id in &ids {
-            if let (Some(mut object), Some(new)) = (doc.objects.remove(id), map.get(id)) {
+            if let (Some(mut object), Some(new)) = (doc.objects.remove(id), map.get(id).copied()) {
                 rewrite(&mut object, &map);
-                self.out.objects.insert(*new, object);
+                if let Object::Stream(stream) = &mut object {
+                    // A direct, exact length, whatever the input said.
+                    stream.dict.set("Length", stream.content.len() as i64);
+                }
+                if let Object::Dictionary(dict) = &mut object {
+                    if page_set.contains(id) {
+                        dict.set("Parent", Object::Reference(self.pages_id));
+                    }
+                }
+                self.emit(new, &object);
             }
         }
-        self.out.max_id = first + ids.len() as u32 - 1;
         pages.iter().map(|p| map.get(p).copied().ok_or_else(|| "a page object is missing".to_string())).collect()
     }
 
@@ -201,36 +268,32 @@ impl Merger {
         self.kids.len()
     }
 
-    /// Build the page tree, outline, catalog, `/Info` and `/ID`; return the document to save.
-    pub(crate) fn finish(mut self, outline: &[Bookmark], stamp: &Stamp, title: &str) -> Document {
-        let out = &mut self.out;
-        for kid in &self.kids {
-            if let Ok(page) = out.get_dictionary_mut(*kid) {
-                page.set("Parent", Object::Reference(self.pages_id));
-            }
-        }
-        let mut pages = Dictionary::new();
-        pages.set("Type", "Pages");
-        pages.set("Count", self.kids.len() as i64);
-        pages.set("Kids", self.kids.iter().map(|k| Object::Reference(*k)).collect::<Vec<_>>());
-        out.objects.insert(self.pages_id, Object::Dictionary(pages));
+    /// Write the page tree, outline, catalog, `/Info`, cross-reference table and trailer
+    /// (`/ID` from the stamp); returns the writer and the size written.
+    pub(crate) fn finish(mut self, outline: &[Bookmark], stamp: &Stamp, title: &str) -> io::Result<(W, u64)> {
+        let mut tree = Dictionary::new();
+        tree.set("Type", "Pages");
+        tree.set("Count", self.kids.len() as i64);
+        tree.set("Kids", self.kids.iter().map(|k| Object::Reference(*k)).collect::<Vec<_>>());
+        self.emit(self.pages_id, &Object::Dictionary(tree));
 
         let mut catalog = Dictionary::new();
         catalog.set("Type", "Catalog");
         catalog.set("Pages", Object::Reference(self.pages_id));
         if !outline.is_empty() {
-            let outlines_id = out.new_object_id();
-            let (first, last, count) = build_outline(out, outline, outlines_id);
+            let outlines_id = self.new_id();
+            let (first, last, count) = self.outline(outline, outlines_id);
             let mut dict = Dictionary::new();
             dict.set("Type", "Outlines");
             dict.set("First", Object::Reference(first));
             dict.set("Last", Object::Reference(last));
             dict.set("Count", count);
-            out.objects.insert(outlines_id, Object::Dictionary(dict));
+            self.emit(outlines_id, &Object::Dictionary(dict));
             catalog.set("Outlines", Object::Reference(outlines_id));
             catalog.set("PageMode", "UseOutlines");
         }
-        let catalog_id = out.add_object(catalog);
+        let catalog_id = self.new_id();
+        self.emit(catalog_id, &Object::Dictionary(catalog));
 
         let date = Object::String(stamp.pdf_date_string().into_bytes(), StringFormat::Literal);
         let mut info = Dictionary::new();
@@ -239,47 +302,64 @@ impl Merger {
         info.set("Creator", text_string("invoice-engine"));
         info.set("CreationDate", date.clone());
         info.set("ModDate", date);
-        let info_id = out.add_object(info);
+        let info_id = self.new_id();
+        self.emit(info_id, &Object::Dictionary(info));
 
-        out.trailer = Dictionary::new();
-        out.trailer.set("Root", Object::Reference(catalog_id));
-        out.trailer.set("Info", Object::Reference(info_id));
+        let mut trailer = Dictionary::new();
+        trailer.set("Size", self.offsets.len() as i64 + 1);
+        trailer.set("Root", Object::Reference(catalog_id));
+        trailer.set("Info", Object::Reference(info_id));
         let id = Object::String(stamp.id.0.to_vec(), StringFormat::Hexadecimal);
-        out.trailer.set("ID", vec![id.clone(), id]);
-        self.out
+        trailer.set("ID", vec![id.clone(), id]);
+        let xref = self.out.written;
+        let offsets = std::mem::take(&mut self.offsets);
+        self.try_io(|out| {
+            write!(out, "xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1)?;
+            for off in &offsets {
+                writeln!(out, "{off:010} 00000 n ")?;
+            }
+            out.write_all(b"trailer\n")?;
+            lopdf::Writer::write_object(out, &Object::Dictionary(trailer)).map_err(io::Error::other)?;
+            write!(out, "\nstartxref\n{xref}\n%%EOF\n")?;
+            out.flush()
+        });
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok((self.out.inner, self.out.written)),
+        }
     }
-}
 
-/// Write the outline items of `items` (siblings under `parent`); returns first, last and the
-/// number of visible items (every level open).
-fn build_outline(out: &mut Document, items: &[Bookmark], parent: ObjectId) -> (ObjectId, ObjectId, i64) {
-    let ids: Vec<ObjectId> = items.iter().map(|_| out.new_object_id()).collect();
-    let mut visible = 0i64;
-    for (i, (item, id)) in items.iter().zip(&ids).enumerate() {
-        let mut dict = Dictionary::new();
-        dict.set("Title", text_string(&item.title));
-        dict.set("Parent", Object::Reference(parent));
-        dict.set("Dest", vec![Object::Reference(item.page), "Fit".into()]);
-        if i > 0 {
-            dict.set("Prev", Object::Reference(ids[i - 1]));
+    /// Write the outline items of `items` (siblings under `parent`); returns first, last and the
+    /// number of visible items (every level open).
+    fn outline(&mut self, items: &[Bookmark], parent: ObjectId) -> (ObjectId, ObjectId, i64) {
+        let ids: Vec<ObjectId> = items.iter().map(|_| self.new_id()).collect();
+        let mut visible = 0i64;
+        for (i, (item, id)) in items.iter().zip(&ids).enumerate() {
+            let mut dict = Dictionary::new();
+            dict.set("Title", text_string(&item.title));
+            dict.set("Parent", Object::Reference(parent));
+            dict.set("Dest", vec![Object::Reference(item.page), "Fit".into()]);
+            if i > 0 {
+                dict.set("Prev", Object::Reference(ids[i - 1]));
+            }
+            if let Some(next) = ids.get(i + 1) {
+                dict.set("Next", Object::Reference(*next));
+            }
+            visible += 1;
+            if !item.children.is_empty() {
+                let (first, last, count) = self.outline(&item.children, *id);
+                dict.set("First", Object::Reference(first));
+                dict.set("Last", Object::Reference(last));
+                dict.set("Count", count);
+                visible += count;
+            }
+            self.emit(*id, &Object::Dictionary(dict));
         }
-        if let Some(next) = ids.get(i + 1) {
-            dict.set("Next", Object::Reference(*next));
-        }
-        visible += 1;
-        if !item.children.is_empty() {
-            let (first, last, count) = build_outline(out, &item.children, *id);
-            dict.set("First", Object::Reference(first));
-            dict.set("Last", Object::Reference(last));
-            dict.set("Count", count);
-            visible += count;
-        }
-        out.objects.insert(*id, Object::Dictionary(dict));
+        // `items` is never empty here: callers only recurse on non-empty lists.
+        let first = ids.first().copied().unwrap_or(parent);
+        let last = ids.last().copied().unwrap_or(parent);
+        (first, last, visible)
     }
-    // `items` is never empty here: callers only recurse on non-empty lists.
-    let first = ids.first().copied().unwrap_or(parent);
-    let last = ids.last().copied().unwrap_or(parent);
-    (first, last, visible)
 }
 
 #[cfg(test)]

@@ -92,6 +92,11 @@ impl Logo {
     }
 
     /// Width and height in pt on the page.
+    /// Whether the pixels carry an alpha channel (written as a soft mask).
+    pub(crate) fn has_alpha(&self) -> bool {
+        matches!(self.image.data_format, RawImageFormat::RGBA8)
+    }
+
     pub(crate) fn size(&self) -> (f32, f32) {
         let ratio = self.image.width as f32 / self.image.height as f32;
         let h = self.height.clamp(8.0, 120.0);

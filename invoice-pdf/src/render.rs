@@ -3,14 +3,14 @@
 use std::io::Write;
 
 use invoice_core::{Invoice, Totals};
-use printpdf::{FontId, PdfDocument, PdfFont, PdfPage, PdfSaveOptions, XObject, XObjectId};
 
-use crate::canvas::{Resources, LOGO_ID};
+use crate::canvas::{Page, Resources};
 use crate::error::{Error, Result};
 use crate::fonts::Fonts;
 use crate::layout::{invoice_pages, title};
 use crate::options::RenderOptions;
 use crate::stamp::Stamp;
+use crate::writer::{write, Meta};
 
 /// Renders invoices to PDF. Build one per configuration and reuse it: the bundled fonts are
 /// parsed once per process, registered fallback fonts once per renderer.
@@ -52,7 +52,7 @@ pub struct Rendered {
 /// A document being assembled from laid-out pages.
 pub(crate) struct Assembly<'r> {
     pub(crate) res: Resources<'r>,
-    pub(crate) pages: Vec<PdfPage>,
+    pub(crate) pages: Vec<Page>,
     renderer: &'r Renderer,
 }
 
@@ -76,7 +76,7 @@ impl Renderer {
 
     /// Render one invoice to PDF bytes.
     pub fn render(&self, invoice: &Invoice, stamp: &Stamp) -> Result<Vec<u8>> {
-        let mut doc = self.assembly(stamp);
+        let mut doc = self.assembly();
         doc.add_invoice(invoice)?;
         let doc_title = format!("{} {}", title(&self.options, invoice), invoice.label());
         doc.finish(stamp, &doc_title)
@@ -92,7 +92,7 @@ impl Renderer {
     /// Render several invoices into one PDF that embeds each font once (much smaller than one
     /// PDF per invoice merged together). Each invoice keeps its own "Page N of M".
     pub fn render_all(&self, invoices: &[&Invoice], stamp: &Stamp, title: &str) -> Result<Rendered> {
-        let mut doc = self.assembly(stamp);
+        let mut doc = self.assembly();
         let mut pages = Vec::with_capacity(invoices.len());
         for inv in invoices {
             let first = doc.pages.len();
@@ -103,14 +103,8 @@ impl Renderer {
         Ok(Rendered { pdf, pages })
     }
 
-    pub(crate) fn assembly(&self, stamp: &Stamp) -> Assembly<'_> {
-        let n = self.fonts.faces.len();
-        let font_ids = (0..n).map(|i| FontId(format!("{}F{i}", stamp.id.subset_tag(i)))).collect();
-        Assembly {
-            res: Resources { fonts: &self.fonts, font_ids, used: vec![false; n], logo_used: false },
-            pages: Vec::new(),
-            renderer: self,
-        }
+    pub(crate) fn assembly(&self) -> Assembly<'_> {
+        Assembly { res: Resources::new(&self.fonts), pages: Vec::new(), renderer: self }
     }
 }
 
@@ -130,54 +124,11 @@ impl Assembly<'_> {
         Ok(n)
     }
 
-    /// Serialise: embed (subset) the fonts the pages use, set dates, the `/ID` and the subset
-    /// tags from the stamp, compress.
+    /// Serialise: embed the fonts the pages use as subsets tagged from the stamp, set the
+    /// dates and the `/ID` from the stamp, compress.
     pub(crate) fn finish(self, stamp: &Stamp, title: &str) -> Result<Vec<u8>> {
         let Assembly { res, pages, renderer } = self;
-        let mut doc = PdfDocument::new(title);
-        let info = &mut doc.metadata.info;
-        info.creation_date = stamp.pdf_date();
-        info.modification_date = stamp.pdf_date();
-        info.metadata_date = stamp.pdf_date();
-        info.producer = "invoice-engine (invoice-pdf)".into();
-        info.creator = "invoice-engine".into();
-        info.author = renderer.options.branding.name.clone();
-        info.identifier = stamp.id.to_string();
-        for (i, face) in renderer.fonts.faces.iter().enumerate() {
-            if res.used.get(i).copied().unwrap_or(false) {
-                if let Some(id) = res.font_ids.get(i) {
-                    doc.resources.fonts.map.insert(id.clone(), PdfFont::new(face.parsed.clone()));
-                }
-            }
-        }
-        if res.logo_used {
-            if let Some(logo) = &renderer.options.branding.logo {
-                doc.resources.xobjects.map.insert(XObjectId(LOGO_ID.into()), XObject::Image((*logo.image).clone()));
-            }
-        }
-        doc.pages = pages;
-        let opts = PdfSaveOptions { optimize: true, subset_fonts: true, secure: true, image_optimization: None };
-        let mut warnings = Vec::new();
-        let mut lo = doc.to_lopdf_document(&opts, &mut warnings);
-        // A font that cannot be subset is embedded whole: a bigger file, not a wrong one.
-        let harmless = |m: &str| m.starts_with("Failed to subset font") || m.starts_with("Failed to parse subset font");
-        if let Some(w) =
-            warnings.iter().find(|w| w.severity == printpdf::PdfParseErrorSeverity::Error && !harmless(&w.msg))
-        {
-            return Err(Error::Render { message: w.msg.clone() });
-        }
-        // printpdf draws the /ID from a process-wide counter; replace both halves with ours.
-        let id = stamp.id.to_string().into_bytes();
-        if let Ok(parts) = lo.trailer.get_mut(b"ID").and_then(|o| o.as_array_mut()) {
-            for part in parts.iter_mut() {
-                if let Ok(bytes) = part.as_str_mut() {
-                    bytes.clone_from(&id);
-                }
-            }
-        }
-        lo.compress();
-        let mut out = Vec::new();
-        lo.save_to(&mut out)?;
-        Ok(out)
+        let meta = Meta { title, author: &renderer.options.branding.name, stamp };
+        write(&pages, &res, renderer.options.branding.logo.as_ref(), &meta)
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 /// The 16-byte id written into a PDF's trailer `/ID` (both halves) and from which the font
@@ -79,20 +79,6 @@ impl Stamp {
     /// The stamp of a part (same time, [derived](DocumentId::derive) id).
     pub fn derive(&self, part: &str) -> Stamp {
         Stamp { created: self.created, id: self.id.derive(part) }
-    }
-
-    pub(crate) fn pdf_date(&self) -> printpdf::date::OffsetDateTime {
-        let c = self.created;
-        printpdf::date::OffsetDateTime::new_in_offset(
-            printpdf::date::Date { year: c.year(), month: c.month() as u8, day: c.day() as u8 },
-            printpdf::date::Time {
-                hour: c.hour() as u8,
-                minute: c.minute() as u8,
-                second: c.second() as u8,
-                millisecond: 0,
-            },
-            printpdf::date::Offset { hours: 0, minutes: 0, seconds: 0, milliseconds: 0 },
-        )
     }
 
     /// `D:YYYYMMDDHHmmSS+00'00'`, the PDF date format.

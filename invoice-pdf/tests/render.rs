@@ -224,6 +224,37 @@ fn a_registered_fallback_font_supplies_missing_glyphs() {
     assert_eq!(r.register_font("junk", b"not a font").unwrap_err().code(), "invalid_font");
 }
 
+#[test]
+fn cached_font_subsets_give_the_bytes_a_fresh_renderer_gives() {
+    // A registered face has its own subset cache: one renderer renders cold, the other after
+    // other documents filled its cache (with the same glyph set and with others).
+    let path = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
+    let bytes = std::fs::read(path)
+        .unwrap_or_else(|e| panic!("this test needs {path} (apt-get install -y fonts-dejavu-core): {e}"));
+    let probe = fallback_only_char(&bytes);
+    let inv = invoice(1, "INV-CACHE-1", &format!("Cache {probe} AG"), Some(november()));
+    let mut cold = renderer();
+    cold.register_font("DejaVu Sans Mono", &bytes).unwrap();
+    let mut warm = renderer();
+    warm.register_font("DejaVu Sans Mono", &bytes).unwrap();
+    for i in 0..3 {
+        let other = invoice(2 + i, &format!("INV-W-{i}"), &format!("Warm {probe}{i} Ωmega"), Some(november()));
+        warm.render(&other, &stamp(&format!("warm{i}"))).unwrap();
+        warm.render(&inv, &stamp(&format!("same{i}"))).unwrap();
+    }
+    let a = cold.render(&inv, &stamp("cache")).unwrap();
+    let b = warm.render(&inv, &stamp("cache")).unwrap();
+    assert!(a == b, "a cached subset changed the document");
+    let path = write_pdf(&a, "cache.pdf");
+    qpdf_check(&path);
+    assert!(pdftotext(&path).contains(&format!("Cache {probe} AG")));
+    // One PDF per invoice and one PDF of many agree on the text too.
+    let all = warm.render_all(&[&inv, &inv], &stamp("cache-all"), "t").unwrap();
+    let path = write_pdf(&all.pdf, "cache-all.pdf");
+    qpdf_check(&path);
+    assert_eq!(pdftotext(&path).matches(&format!("Cache {probe} AG")).count(), 2);
+}
+
 /// A character the fallback has and the bundled regular face lacks.
 fn fallback_only_char(fallback: &[u8]) -> char {
     let parse = |b: &[u8]| printpdf::ParsedFont::from_bytes(b, 0, &mut Vec::new()).unwrap();
