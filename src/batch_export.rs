@@ -12,18 +12,17 @@
 //! - One-file formats ([`Layout::OneFile`]) write the file `destination`.
 //! - One-document-per-invoice formats ([`Layout::OnePerInvoice`]) write the directory
 //!   `destination` with one file per invoice, named after the invoice number made safe for
-//!   file systems (see [`safe_file_name`]) plus the format's extension.
+//!   file systems ([`safe_file_stem`](invoice_core::safe_file_stem)) plus the format's extension.
 //!
 //! The destination must not exist yet (an export never overwrites an earlier one).
 
-use std::collections::HashSet;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use invoice_core::{Action, Actor, BatchId, BatchState, Book, Command, Invoice, InvoiceId, Outcome};
+use invoice_core::{Action, Actor, BatchId, BatchState, Book, Command, Invoice, InvoiceId, Outcome, UniqueNames};
 use invoice_export::{Config, DocumentSink, Format, InvoiceResult, Layout, Report};
 
 /// Why [`export_batch`] did not export. In every case the book is unchanged and nothing is
@@ -521,7 +520,7 @@ fn write_directory(
             Err(e) => return Err(e.into()),
         }
     };
-    let mut sink = DirectorySink { dir: &tmp, extension: format.extension(), used: HashSet::new(), wrap };
+    let mut sink = DirectorySink { dir: &tmp, extension: format.extension(), names: UniqueNames::default(), wrap };
     let written =
         invoice_export::export_documents_parallel(format, config, work, threads, &mut sink).map_err(ExportError::from);
     match written {
@@ -537,21 +536,13 @@ fn write_directory(
 struct DirectorySink<'a> {
     dir: &'a Path,
     extension: &'static str,
-    /// Names taken so far, lower-cased (file systems that ignore case must not merge two).
-    used: HashSet<String>,
+    names: UniqueNames,
     wrap: Wrap<'a>,
 }
 
 impl DocumentSink for DirectorySink<'_> {
     fn document(&mut self, invoice: &Invoice, bytes: &[u8]) -> io::Result<()> {
-        let base = safe_file_name(&invoice.label());
-        let mut name = base.clone();
-        let mut n = 1;
-        while !self.used.insert(name.to_lowercase()) {
-            n += 1;
-            name = format!("{base}-{n}");
-        }
-        let path = self.dir.join(format!("{name}.{}", self.extension));
+        let path = self.dir.join(self.names.claim(&invoice.label(), self.extension));
         let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
         let sync = file.try_clone()?;
         let mut out = (self.wrap)(file);
@@ -560,50 +551,6 @@ impl DocumentSink for DirectorySink<'_> {
         drop(out);
         sync.sync_all()
     }
-}
-
-/// An invoice number made safe as a file name (without extension) on every common file
-/// system: path separators, `:`, `*`, `?`, `"`, `<`, `>`, `|` and control characters become
-/// `_`; leading and trailing dots and spaces are dropped (so no `.`, `..` or hidden files);
-/// Windows device names get a leading `_`; at most 100 characters; an empty result is
-/// `invoice`. [`export_batch`] also makes names unique within the directory (ignoring case)
-/// by appending `-2`, `-3`, ...
-///
-/// ```
-/// use invoice_engine::batch_export::safe_file_name;
-/// assert_eq!(safe_file_name("INV-2026/0001"), "INV-2026_0001");
-/// assert_eq!(safe_file_name("../../etc/passwd"), "_.._etc_passwd");
-/// assert_eq!(safe_file_name(".."), "invoice");
-/// assert_eq!(safe_file_name("CON"), "_CON");
-/// ```
-pub fn safe_file_name(number: &str) -> String {
-    let replaced: String =
-        number
-            .chars()
-            .map(|c| {
-                if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
-                    '_'
-                } else {
-                    c
-                }
-            })
-            .collect();
-    let trimmed = replaced.trim_matches(|c: char| c == '.' || c.is_whitespace());
-    let mut name: String = trimmed.chars().take(100).collect();
-    let trimmed_end = name.trim_end_matches(|c: char| c == '.' || c.is_whitespace()).len();
-    name.truncate(trimmed_end);
-    if name.is_empty() {
-        return "invoice".into();
-    }
-    let stem = name.split('.').next().unwrap_or("").to_ascii_uppercase();
-    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
-        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
-            && stem.len() == 4
-            && stem.as_bytes().get(3).is_some_and(u8::is_ascii_digit));
-    if reserved {
-        name.insert(0, '_');
-    }
-    name
 }
 
 #[cfg(test)]
@@ -904,16 +851,5 @@ mod tests {
         assert_eq!(err.code(), "io");
         assert_eq!(snapshot(&book), before);
         assert!(dir.entries().is_empty(), "{:?}", dir.entries());
-    }
-
-    #[test]
-    fn safe_names() {
-        assert_eq!(safe_file_name("INV-1"), "INV-1");
-        assert_eq!(safe_file_name("a\\b:c*d?e\"f<g>h|i\nj"), "a_b_c_d_e_f_g_h_i_j");
-        assert_eq!(safe_file_name(" .hidden. "), "hidden");
-        assert_eq!(safe_file_name("..."), "invoice");
-        assert_eq!(safe_file_name("lpt1.txt"), "_lpt1.txt");
-        assert_eq!(safe_file_name("COM10"), "COM10");
-        assert_eq!(safe_file_name(&"x".repeat(300)).len(), 100);
     }
 }

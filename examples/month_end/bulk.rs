@@ -8,9 +8,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
-use invoice_engine::batch_export::{
-    commit_export, export_batch, safe_file_name, stage_export, ExportError, StagedExport,
-};
+use invoice_engine::batch_export::{commit_export, export_batch, stage_export, ExportError, StagedExport};
 use invoice_engine::export::{Format, Layout};
 use invoice_engine::interchange::{read_invoices, RecordError};
 use invoice_engine::pdf::{AttachmentSource, BackupOptions, BackupReport, DocumentId, FsSource, Renderer, Stamp};
@@ -185,17 +183,11 @@ pub fn write_pdfs(
     ui::clear(&dir)?;
     fs::create_dir_all(&dir)?;
     let mut progress = Progress::new("rendering PDFs", ids.len(), quiet);
-    let mut used = std::collections::HashSet::new();
+    let mut names = UniqueNames::default();
     for chunk in ids.chunks(256) {
         for (id, bytes) in documents::render(book, chunk, renderer, stamp)? {
-            let mut name = safe_file_name(&book.invoice(id)?.label());
-            let base = name.clone();
-            let mut k = 2;
-            while !used.insert(name.clone()) {
-                name = format!("{base}-{k}");
-                k += 1;
-            }
-            ui::write_atomic(&dir.join(format!("{name}.pdf")), &bytes)?;
+            let name = names.claim(&book.invoice(id)?.label(), "pdf");
+            ui::write_atomic(&dir.join(name), &bytes)?;
         }
         progress.add(chunk.len());
     }

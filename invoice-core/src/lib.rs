@@ -59,6 +59,7 @@
 //! - [`ExportBatch`], [`ProcessBatch`], [`Ledger`]: batches and the export ledger.
 //! - [`BacklogQuery`] and [`Book::project_report`]: the back-office views.
 //! - [`Error`] and [`Violation`]: every failure with a stable code.
+//! - [`safe_file_stem`] and [`UniqueNames`]: the file names of per-invoice files.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -71,6 +72,7 @@ pub mod cycle;
 pub mod error;
 pub mod invoice;
 pub mod money;
+pub mod names;
 pub mod policy;
 pub mod query;
 pub mod status;
@@ -90,6 +92,7 @@ pub use invoice::{
     PaymentRecord, Period, TaxCategory, TaxGroup, Totals, NO_LINES_MESSAGE,
 };
 pub use money::{Currency, Money, Rounding, RoundingPolicy, TaxRounding};
+pub use names::{safe_file_stem, UniqueNames};
 pub use policy::{Action, Actor, Policy, Role};
 pub use query::{BacklogQuery, Column, Group, GroupBy, Order, ProjectReport, Row, Subtotal};
 pub use status::{Accounting, Axis, AxisState, Delivery, Document, Payment, Status};
