@@ -8,6 +8,10 @@
 //! set and builds the configuration only. Under `cargo test` (no arguments) it exports 200
 //! invoices to every target once as a smoke test.
 
+// the two criterion benches, for their configurations, bring their own copy of the data set
+// module
+#![allow(clippy::duplicate_mod)]
+
 #[path = "export_csv.rs"]
 #[allow(dead_code)]
 mod csv_bench;

@@ -32,7 +32,7 @@ use invoice_core::{Invoice, Kind, Line, LineKind, Rounding, TaxCategory, Totals}
 use rust_decimal::Decimal;
 
 use crate::config::{Config, DateFormat, Summary};
-use crate::Problem;
+use crate::{CheckedWrite, Problem, Severity};
 
 // ------------------------------------------------------------------ rules
 
@@ -1060,6 +1060,8 @@ pub(crate) struct Prepared<'a> {
     pub(crate) lines: Vec<OutLine<'a>>,
     /// Decimals of the currency.
     pub(crate) dp: u32,
+    /// What was prepared: with [`Mode::Write`] every amount is known.
+    pub(crate) mode: Mode,
 }
 
 impl Prepared<'_> {
@@ -1269,7 +1271,7 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
     if config.summary == Summary::Basic {
         lines = summarise(lines, config);
     }
-    Ok(Prepared { invoice, config, net, tax, gross, groups, lines, dp: currency.exponent() })
+    Ok(Prepared { invoice, config, net, tax, gross, groups, lines, dp: currency.exponent(), mode })
 }
 
 /// One line per (income account, tax category, rate), in the order of first appearance.
@@ -1406,6 +1408,44 @@ pub(crate) fn write_with(
     let mut w = RowWriter::new(rules, out);
     rows(&p, &mut w);
     w.finish(invoice)
+}
+
+/// [`check_with`], then, when it found no error, [`write_with`], from one preparation of the
+/// invoice ([`Mode::Write`]; the target's checks and rows find in it everything that
+/// [`Mode::Check`] gives them). When that preparation fails (an overflow), the check runs on
+/// its own, as [`check_with`] would, and the write fails as [`write_with`] would.
+pub(crate) fn check_and_write_with(
+    invoice: &Invoice,
+    config: &Config,
+    rules: Rules,
+    out: &mut Vec<u8>,
+    own: impl FnOnce(&Prepared<'_>, &mut Checker<'_>),
+    check_rows: impl FnOnce(&Prepared<'_>, &mut Checker<'_>),
+    write_rows: impl FnOnce(&Prepared<'_>, &mut RowWriter<'_>),
+) -> CheckedWrite {
+    let p = match prepare(invoice, config, Mode::Write) {
+        Ok(p) => p,
+        Err(problem) => {
+            let problems = check_with(invoice, config, rules, own, check_rows);
+            if problems.iter().any(|p| p.severity == Severity::Error) {
+                return CheckedWrite::Refused(problems);
+            }
+            return CheckedWrite::Failed(problem);
+        }
+    };
+    let mut c = Checker::new(invoice, rules);
+    own(&p, &mut c);
+    check_rows(&p, &mut c);
+    let problems = c.into_problems();
+    if problems.iter().any(|p| p.severity == Severity::Error) {
+        return CheckedWrite::Refused(problems);
+    }
+    let mut w = RowWriter::new(rules, out);
+    write_rows(&p, &mut w);
+    match w.finish(invoice) {
+        Ok(()) => CheckedWrite::Written(problems),
+        Err(problem) => CheckedWrite::Failed(problem),
+    }
 }
 
 #[cfg(test)]

@@ -59,10 +59,10 @@ use rust_decimal::Decimal;
 
 use crate::config::Config;
 use crate::csvutil::{
-    check_accounts, check_currency_decimals, check_issue_date, check_with, percent, write_headers, write_with, At,
-    Cells, Charset, Checker, DateStyle, Field, Group, Prepared, Rules,
+    check_accounts, check_and_write_with, check_currency_decimals, check_issue_date, check_with, percent,
+    write_headers, write_with, At, Cells, Charset, Checker, DateStyle, Field, Group, Prepared, Rules,
 };
-use crate::{Format, Layout, Problem};
+use crate::{CheckedWrite, Format, Layout, Problem};
 
 /// Sage 50 US Sales Journal.
 pub(crate) struct Sage50Us;
@@ -252,6 +252,10 @@ impl Format for Sage50Us {
     fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
         write_with(invoice, config, US, out, |p, w| us_rows(p, w))
     }
+
+    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
+        check_and_write_with(invoice, config, US, out, us_checks, |p, c| us_rows(p, c), |p, w| us_rows(p, w))
+    }
 }
 
 // ------------------------------------------------------------------ UK
@@ -353,5 +357,9 @@ impl Format for Sage50Uk {
 
     fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
         write_with(invoice, config, UK, out, |p, w| uk_rows(p, w))
+    }
+
+    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
+        check_and_write_with(invoice, config, UK, out, uk_checks, |p, c| uk_rows(p, c), |p, w| uk_rows(p, w))
     }
 }
