@@ -154,6 +154,6 @@ impl Format for GenericCsv {
     }
 
     fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
-        check_and_write_with(invoice, config, RULES, out, |_, _| {}, |p, c| rows(p, c), |p, w| rows(p, w))
+        check_and_write_with(invoice, config, RULES, out, |_, _| {}, |p, c| rows(p, c), |p, b| rows(p, b))
     }
 }

@@ -187,6 +187,22 @@ fn push_padded(n: u64, width: usize, out: &mut Vec<u8>) {
 /// Append `value` in plain decimal notation: with exactly `dp` decimals when given (amounts),
 /// else with its own scale; never a negative zero, never an exponent.
 pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
+    let scale = value.scale();
+    let mantissa = value.mantissa();
+    // a 64-bit mantissa with at most `dp` decimals (nearly every number): its digits and the
+    // zeros that rescaling to `dp` would append, without rescaling
+    let zeros = dp.map_or(Some(0), |dp| dp.checked_sub(scale).filter(|z| *z <= 9));
+    if let (Ok(m), Some(zeros)) = (u64::try_from(mantissa.unsigned_abs()), zeros) {
+        let mut buf = [b'0'; 40];
+        let end = buf.len() - zeros as usize;
+        let first = crate::digits::write_u64_back(m, &mut buf, end);
+        return push_scaled(mantissa < 0, &buf[first..], (scale + zeros) as usize, out);
+    }
+    push_decimal_rescaled(value, dp, out);
+}
+
+/// [`push_decimal`] for any value: rescaled to `dp` first.
+fn push_decimal_rescaled(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
     let mut v = value;
     if let Some(dp) = dp {
         if v.scale() != dp {
@@ -197,7 +213,12 @@ pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
     let mantissa = v.mantissa();
     let mut buf = [0u8; 40];
     let digits = digits_u128(mantissa.unsigned_abs(), &mut buf);
-    if mantissa < 0 {
+    push_scaled(mantissa < 0, digits, scale, out);
+}
+
+/// Append the number whose digits are `digits` (no sign) with `scale` of them decimals.
+fn push_scaled(negative: bool, digits: &[u8], scale: usize, out: &mut Vec<u8>) {
+    if negative {
         out.push(b'-');
     }
     if digits.len() <= scale {
@@ -575,7 +596,6 @@ pub(crate) struct RowWriter<'a> {
     col: usize,
     /// Per [`Cells::same_every_row`] group: where it starts, how many cells, the bytes.
     groups: Vec<Repeated>,
-    error: Option<csv::Error>,
 }
 
 /// A group of cells written once and repeated on every row (see [`Cells::same_every_row`]).
@@ -655,7 +675,7 @@ impl<'a> RowWriter<'a> {
         for g in &mut groups {
             g.valid = false;
         }
-        RowWriter { out, rules, text, bytes, col: 0, groups, error: None }
+        RowWriter { out, rules, text, bytes, col: 0, groups }
     }
 
     /// Start a cell: the delimiter unless it is the first of the row.
@@ -666,21 +686,23 @@ impl<'a> RowWriter<'a> {
         self.col += 1;
     }
 
-    /// Append `raw` as a field: as it is, or quoted by the csv crate.
-    fn field(out: &mut Vec<u8>, rules: &Rules, raw: &[u8], error: &mut Option<csv::Error>) {
+    /// Append `raw` as a field: as it is, or quoted as the csv crate quotes it (between `"`,
+    /// each `"` doubled).
+    fn field(out: &mut Vec<u8>, rules: &Rules, raw: &[u8]) {
         if !needs_quotes(raw, rules.delimiter) {
             out.extend_from_slice(raw);
             return;
         }
-        let mut w = csv_writer(rules, Vec::with_capacity(raw.len() + 8), raw.len() + 8);
-        let written = w.write_field(raw).and_then(|()| w.write_record(None::<&[u8]>)).and_then(|()| Ok(w.flush()?));
-        if let Err(e) = written {
-            error.get_or_insert(e);
-            return;
+        out.reserve(raw.len() + 2);
+        out.push(b'"');
+        let mut rest = raw;
+        while let Some(q) = rest.iter().position(|&b| b == b'"') {
+            out.extend_from_slice(&rest[..=q]);
+            out.push(b'"');
+            rest = &rest[q + 1..];
         }
-        let quoted = w.get_ref();
-        let terminator = if rules.crlf { 2 } else { 1 };
-        out.extend_from_slice(&quoted[..quoted.len().saturating_sub(terminator)]);
+        out.extend_from_slice(rest);
+        out.push(b'"');
     }
 
     /// Finish the invoice; an error names no field (it is the buffer's).
@@ -695,33 +717,64 @@ impl<'a> RowWriter<'a> {
                 *p = pool;
             }
         });
-        match self.error.take() {
-            None => Ok(()),
-            Some(e) => Err(Problem::error(invoice, "write_failed", "", format!("writing the rows failed: {e}"))),
-        }
+        // writing into memory cannot fail; the invoice is for the error a writer could have
+        let _ = invoice;
+        Ok(())
     }
 }
 
-impl Cells for RowWriter<'_> {
-    fn text(&mut self, _at: At, value: &str, field: Field) {
+impl RowWriter<'_> {
+    /// Write a text cell; what [`clean_into`] changed (`None`: nothing).
+    fn write_text(&mut self, value: &str, field: Field) -> Option<Changes> {
         self.start_cell();
         let mut scratch = std::mem::take(&mut self.text);
-        let text = match clean_into(value, &self.rules, field, &mut scratch) {
+        let changes = clean_into(value, &self.rules, field, &mut scratch);
+        let text = match changes {
             None => value,
             Some(_) => scratch.as_str(),
         };
         if self.rules.charset == Charset::Windows1252 && !text.is_ascii() {
             encode_cp1252(text, &mut self.bytes);
-            Self::field(self.out, &self.rules, &self.bytes, &mut self.error);
+            Self::field(self.out, &self.rules, &self.bytes);
         } else {
-            Self::field(self.out, &self.rules, text.as_bytes(), &mut self.error);
+            Self::field(self.out, &self.rules, text.as_bytes());
         }
         self.text = scratch;
+        changes
+    }
+
+    /// Repeat group `id` when it was written for this invoice at this column.
+    fn repeat(&mut self, id: usize) -> bool {
+        if let Some(g) = self.groups.get(id) {
+            if g.valid && g.start == self.col {
+                self.out.extend_from_slice(&g.bytes);
+                self.col += g.cells;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Keep what group `id` wrote from column `start` (byte `at`) on, for the next rows.
+    fn remember(&mut self, id: usize, start: usize, at: usize) {
+        if self.groups.len() <= id {
+            self.groups.resize_with(id + 1, Repeated::default);
+        }
+        let g = &mut self.groups[id];
+        g.bytes.clear();
+        g.bytes.extend_from_slice(&self.out[at..]);
+        (g.valid, g.start, g.cells) = (true, start, self.col - start);
+    }
+}
+
+impl Cells for RowWriter<'_> {
+    fn text(&mut self, _at: At, value: &str, field: Field) {
+        self.write_text(value, field);
     }
 
     fn code(&mut self, value: &str) {
         self.start_cell();
-        Self::field(self.out, &self.rules, value.as_bytes(), &mut self.error);
+        Self::field(self.out, &self.rules, value.as_bytes());
     }
 
     fn code_concat(&mut self, parts: &[&str]) {
@@ -763,22 +816,12 @@ impl Cells for RowWriter<'_> {
     }
 
     fn same_every_row(&mut self, id: usize, cells: impl FnOnce(&mut Self)) {
-        if let Some(g) = self.groups.get(id) {
-            if g.valid && g.start == self.col {
-                self.out.extend_from_slice(&g.bytes);
-                self.col += g.cells;
-                return;
-            }
+        if self.repeat(id) {
+            return;
         }
         let (start, at) = (self.col, self.out.len());
         cells(self);
-        if self.groups.len() <= id {
-            self.groups.resize_with(id + 1, Repeated::default);
-        }
-        let g = &mut self.groups[id];
-        g.bytes.clear();
-        g.bytes.extend_from_slice(&self.out[at..]);
-        (g.valid, g.start, g.cells) = (true, start, self.col - start);
+        self.remember(id, start, at);
     }
 }
 
@@ -853,10 +896,53 @@ impl Cells for Checker<'_> {
             return;
         }
         let changes = changes_of(value, &self.rules, field);
-        if !changes.any() {
+        self.report(at, value, field, changes);
+    }
+
+    fn code(&mut self, _value: &str) {
+        self.skip();
+    }
+    fn code_concat(&mut self, _parts: &[&str]) {
+        self.skip();
+    }
+    fn amount(&mut self, _value: Decimal, _dp: u32) {
+        self.skip();
+    }
+    fn number(&mut self, _value: Decimal) {
+        self.skip();
+    }
+    fn date(&mut self, _value: Option<NaiveDate>, _style: DateStyle) {
+        self.skip();
+    }
+    fn int(&mut self, _value: u64) {
+        self.skip();
+    }
+    fn end_row(&mut self) {
+        self.col = 0;
+    }
+
+    fn same_every_row(&mut self, id: usize, cells: impl FnOnce(&mut Self)) {
+        if let Some(Some((start, n))) = self.groups.get(id) {
+            if *start == self.col {
+                self.col += n;
+                return;
+            }
+        }
+        let start = self.col;
+        cells(self);
+        if let Some(slot) = self.groups.get_mut(id) {
+            *slot = Some((start, self.col - start));
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// Report what a text cell at `at` changes (`changes` of `value`); a place whose problems
+    /// were reported is not reported again.
+    fn report(&mut self, at: At, value: &str, field: Field, changes: Changes) {
+        if !changes.any() || self.reported.contains(&(at, field)) {
             return;
         }
-        self.reported.push((at, field));
         self.reported.push((at, field));
         let target = self.rules.target;
         let name = matches!(field, Field::Name(_) | Field::SoftName(_));
@@ -923,41 +1009,51 @@ impl Cells for Checker<'_> {
             }
         }
     }
+}
 
-    fn code(&mut self, _value: &str) {
-        self.skip();
+/// Checks and writes in one pass over the rows (see [`check_and_write_with`]): each text cell
+/// is cleaned once, written, and what it changed is reported as [`Checker`] reports it.
+pub(crate) struct Both<'a> {
+    w: RowWriter<'a>,
+    c: Checker<'a>,
+}
+
+impl Cells for Both<'_> {
+    fn text(&mut self, at: At, value: &str, field: Field) {
+        if let Some(changes) = self.w.write_text(value, field) {
+            self.c.report(at, value, field, changes);
+        }
     }
-    fn code_concat(&mut self, _parts: &[&str]) {
-        self.skip();
+    fn code(&mut self, value: &str) {
+        self.w.code(value);
     }
-    fn amount(&mut self, _value: Decimal, _dp: u32) {
-        self.skip();
+    fn code_concat(&mut self, parts: &[&str]) {
+        self.w.code_concat(parts);
     }
-    fn number(&mut self, _value: Decimal) {
-        self.skip();
+    fn amount(&mut self, value: Decimal, dp: u32) {
+        self.w.amount(value, dp);
     }
-    fn date(&mut self, _value: Option<NaiveDate>, _style: DateStyle) {
-        self.skip();
+    fn number(&mut self, value: Decimal) {
+        self.w.number(value);
     }
-    fn int(&mut self, _value: u64) {
-        self.skip();
+    fn date(&mut self, value: Option<NaiveDate>, style: DateStyle) {
+        self.w.date(value, style);
+    }
+    fn int(&mut self, value: u64) {
+        self.w.int(value);
     }
     fn end_row(&mut self) {
-        self.col = 0;
+        self.w.end_row();
     }
 
     fn same_every_row(&mut self, id: usize, cells: impl FnOnce(&mut Self)) {
-        if let Some(Some((start, n))) = self.groups.get(id) {
-            if *start == self.col {
-                self.col += n;
-                return;
-            }
+        // the checker skips a group exactly when the writer repeats it (same columns)
+        if self.w.repeat(id) {
+            return;
         }
-        let start = self.col;
+        let (start, at) = (self.w.col, self.w.out.len());
         cells(self);
-        if let Some(slot) = self.groups.get_mut(id) {
-            *slot = Some((start, self.col - start));
-        }
+        self.w.remember(id, start, at);
     }
 }
 
@@ -1412,8 +1508,10 @@ pub(crate) fn write_with(
 
 /// [`check_with`], then, when it found no error, [`write_with`], from one preparation of the
 /// invoice ([`Mode::Write`]; the target's checks and rows find in it everything that
-/// [`Mode::Check`] gives them). When that preparation fails (an overflow), the check runs on
-/// its own, as [`check_with`] would, and the write fails as [`write_with`] would.
+/// [`Mode::Check`] gives them) and one pass over the rows ([`Both`]): the rows are written
+/// while they are checked, and taken back when the check found an error. When that
+/// preparation fails (an overflow), the check runs on its own, as [`check_with`] would, and
+/// the write fails as [`write_with`] would.
 pub(crate) fn check_and_write_with(
     invoice: &Invoice,
     config: &Config,
@@ -1421,7 +1519,7 @@ pub(crate) fn check_and_write_with(
     out: &mut Vec<u8>,
     own: impl FnOnce(&Prepared<'_>, &mut Checker<'_>),
     check_rows: impl FnOnce(&Prepared<'_>, &mut Checker<'_>),
-    write_rows: impl FnOnce(&Prepared<'_>, &mut RowWriter<'_>),
+    rows: impl FnOnce(&Prepared<'_>, &mut Both<'_>),
 ) -> CheckedWrite {
     let p = match prepare(invoice, config, Mode::Write) {
         Ok(p) => p,
@@ -1435,16 +1533,22 @@ pub(crate) fn check_and_write_with(
     };
     let mut c = Checker::new(invoice, rules);
     own(&p, &mut c);
-    check_rows(&p, &mut c);
+    let start = out.len();
+    let mut both = Both { w: RowWriter::new(rules, out), c };
+    rows(&p, &mut both);
+    let Both { w, c } = both;
     let problems = c.into_problems();
     if problems.iter().any(|p| p.severity == Severity::Error) {
+        let _ = w.finish(invoice);
+        out.truncate(start);
         return CheckedWrite::Refused(problems);
     }
-    let mut w = RowWriter::new(rules, out);
-    write_rows(&p, &mut w);
     match w.finish(invoice) {
         Ok(()) => CheckedWrite::Written(problems),
-        Err(problem) => CheckedWrite::Failed(problem),
+        Err(problem) => {
+            out.truncate(start);
+            CheckedWrite::Failed(problem)
+        }
     }
 }
 
@@ -1547,6 +1651,22 @@ mod tests {
         per_line.rounding.tax = TaxRounding::PerLine;
         let p = prepare(&per_line, &config, Mode::Write).unwrap();
         assert_eq!(p.lines.iter().map(|l| l.tax).sum::<Decimal>(), dec!(0.03));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn numbers_are_written_as_rescaled(
+            lo: u32, mid: u32, hi in proptest::prop_oneof![proptest::strategy::Just(0u32), proptest::prelude::any::<u32>()],
+            negative: bool, scale in 0u32..=28, dp in proptest::option::of(0u32..=28), small: bool,
+        ) {
+            let v = Decimal::from_parts(lo, if small { 0 } else { mid }, if small { 0 } else { hi }, negative, scale);
+            let (mut fast, mut general) = (Vec::new(), Vec::new());
+            push_decimal(v, dp, &mut fast);
+            push_decimal_rescaled(v, dp, &mut general);
+            proptest::prop_assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(general).unwrap());
+        }
     }
 
     #[test]

@@ -153,6 +153,6 @@ impl Format for Sage300 {
     }
 
     fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
-        check_and_write_with(invoice, config, RULES, out, own_checks, |p, c| rows(p, c), |p, w| rows(p, w))
+        check_and_write_with(invoice, config, RULES, out, own_checks, |p, c| rows(p, c), |p, b| rows(p, b))
     }
 }

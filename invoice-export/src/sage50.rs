@@ -254,7 +254,7 @@ impl Format for Sage50Us {
     }
 
     fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
-        check_and_write_with(invoice, config, US, out, us_checks, |p, c| us_rows(p, c), |p, w| us_rows(p, w))
+        check_and_write_with(invoice, config, US, out, us_checks, |p, c| us_rows(p, c), |p, b| us_rows(p, b))
     }
 }
 
@@ -360,6 +360,6 @@ impl Format for Sage50Uk {
     }
 
     fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
-        check_and_write_with(invoice, config, UK, out, uk_checks, |p, c| uk_rows(p, c), |p, w| uk_rows(p, w))
+        check_and_write_with(invoice, config, UK, out, uk_checks, |p, c| uk_rows(p, c), |p, b| uk_rows(p, b))
     }
 }
