@@ -304,10 +304,10 @@ impl Line {
 
     /// quantity x unit price, rounded to the currency with `policy`.
     pub fn net(&self, currency: Currency, policy: RoundingPolicy) -> Result<Decimal> {
-        let raw = self
-            .quantity
-            .checked_mul(self.unit_price)
-            .ok_or(Error::Overflow { context: "line quantity x unit price" })?;
+        // no error value is built (and dropped) for the lines that do not overflow
+        let Some(raw) = self.quantity.checked_mul(self.unit_price) else {
+            return Err(Error::Overflow { context: "line quantity x unit price" });
+        };
         Ok(policy.mode.round_to(raw, currency))
     }
 }

@@ -192,13 +192,50 @@ pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
     // a 64-bit mantissa with at most `dp` decimals (nearly every number): its digits and the
     // zeros that rescaling to `dp` would append, without rescaling
     let zeros = dp.map_or(Some(0), |dp| dp.checked_sub(scale).filter(|z| *z <= 9));
-    if let (Ok(m), Some(zeros)) = (u64::try_from(mantissa.unsigned_abs()), zeros) {
-        let mut buf = [b'0'; 40];
-        let end = buf.len() - zeros as usize;
-        let first = crate::digits::write_u64_back(m, &mut buf, end);
-        return push_scaled(mantissa < 0, &buf[first..], (scale + zeros) as usize, out);
+    if let (Ok(m), Some(zeros), true) = (u64::try_from(mantissa.unsigned_abs()), zeros, scale <= 19) {
+        let mut text = [0u8; 48];
+        let start = scaled_u64(mantissa < 0, m, scale as usize, zeros as usize, &mut text);
+        out.extend_from_slice(&text[start..]);
+        return;
     }
     push_decimal_rescaled(value, dp, out);
+}
+
+/// 10^0 ..= 10^19.
+const POW10_U64: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// `m / 10^scale` followed by `zeros` zeros (`scale` <= 19, `zeros` <= 9), with a `-` when
+/// `negative`, at the end of `text`; returns where it starts.
+fn scaled_u64(negative: bool, m: u64, scale: usize, zeros: usize, text: &mut [u8; 48]) -> usize {
+    let mut i = text.len() - zeros;
+    text[i..].fill(b'0');
+    if scale > 0 {
+        let p = POW10_U64[scale];
+        let start = crate::digits::write_u64_back(m % p, text, i);
+        let frac = i - scale;
+        text[frac..start].fill(b'0');
+        text[frac - 1] = b'.';
+        i = crate::digits::write_u64_back(m / p, text, frac - 1);
+    } else {
+        if zeros > 0 {
+            i -= 1;
+            text[i] = b'.';
+        }
+        i = crate::digits::write_u64_back(m, text, i);
+    }
+    if negative {
+        i -= 1;
+        text[i] = b'-';
+    }
+    i
 }
 
 /// [`push_decimal`] for any value: rescaled to `dp` first.
@@ -213,27 +250,39 @@ fn push_decimal_rescaled(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
     let mantissa = v.mantissa();
     let mut buf = [0u8; 40];
     let digits = digits_u128(mantissa.unsigned_abs(), &mut buf);
-    push_scaled(mantissa < 0, digits, scale, out);
+    let mut text = [0u8; 48];
+    let n = scaled_text(mantissa < 0, digits, scale, &mut text);
+    out.extend_from_slice(&text[..n]);
 }
 
-/// Append the number whose digits are `digits` (no sign) with `scale` of them decimals.
-fn push_scaled(negative: bool, digits: &[u8], scale: usize, out: &mut Vec<u8>) {
+/// The number whose digits are `digits` (at most 40, no sign) with `scale` (at most 40) of
+/// them decimals, into the start of `text`; returns its length.
+fn scaled_text(negative: bool, digits: &[u8], scale: usize, text: &mut [u8; 48]) -> usize {
+    let mut n = 0;
     if negative {
-        out.push(b'-');
+        text[0] = b'-';
+        n = 1;
     }
     if digits.len() <= scale {
-        out.extend_from_slice(b"0.");
-        for _ in digits.len()..scale {
-            out.push(b'0');
-        }
-        out.extend_from_slice(digits);
+        // 0.00ddd
+        let lead = scale - digits.len();
+        text[n..n + 2].copy_from_slice(b"0.");
+        n += 2;
+        text[n..n + lead].fill(b'0');
+        n += lead;
+        text[n..n + digits.len()].copy_from_slice(digits);
+        n + digits.len()
     } else {
         let int = digits.len() - scale;
-        out.extend_from_slice(&digits[..int]);
+        text[n..n + int].copy_from_slice(&digits[..int]);
+        n += int;
         if scale > 0 {
-            out.push(b'.');
-            out.extend_from_slice(&digits[int..]);
+            text[n] = b'.';
+            n += 1;
+            text[n..n + scale].copy_from_slice(&digits[int..]);
+            n += scale;
         }
+        n
     }
 }
 
@@ -611,6 +660,17 @@ struct Repeated {
     bytes: Vec<u8>,
 }
 
+/// True when the csv crate's `QuoteStyle::Necessary` quotes `field` (for the delimiters and
+/// terminators of these targets): it holds the delimiter, `"`, CR or LF.
+fn needs_quotes(field: &[u8], delimiter: u8) -> bool {
+    let table = match delimiter {
+        b',' => &SPECIAL_COMMA,
+        b'\t' => &SPECIAL_TAB,
+        d => return field.iter().any(|&b| b == d || b == b'"' || b == b'\n' || b == b'\r'),
+    };
+    field.iter().any(|&b| table[usize::from(b)])
+}
+
 /// The bytes that make the csv crate's `QuoteStyle::Necessary` quote a field: the delimiter,
 /// `"`, CR and LF.
 const fn special(delimiter: u8) -> [bool; 256] {
@@ -623,17 +683,6 @@ const fn special(delimiter: u8) -> [bool; 256] {
 }
 const SPECIAL_COMMA: [bool; 256] = special(b',');
 const SPECIAL_TAB: [bool; 256] = special(b'\t');
-
-/// True when the csv crate's `QuoteStyle::Necessary` quotes `field` (for the delimiters and
-/// terminators of these targets).
-fn needs_quotes(field: &[u8], delimiter: u8) -> bool {
-    let table = match delimiter {
-        b',' => &SPECIAL_COMMA,
-        b'\t' => &SPECIAL_TAB,
-        d => return field.iter().any(|&b| b == d || b == b'"' || b == b'\n' || b == b'\r'),
-    };
-    field.iter().any(|&b| table[usize::from(b)])
-}
 
 /// What finished [`RowWriter`]s leave for the next invoice on the thread (allocations only).
 #[derive(Default)]
@@ -1246,6 +1295,11 @@ fn group_key(category: TaxCategory, rate: Decimal) -> String {
     String::from_utf8(key).unwrap_or_default()
 }
 
+/// `a == b`, answered without rust_decimal's comparison when both are spelled alike.
+fn same_value(a: Decimal, b: Decimal) -> bool {
+    a.serialize() == b.serialize() || a == b
+}
+
 /// Prepare an invoice: totals, tax groups, and the exported lines of the configured summary
 /// level, each with its share of the tax.
 ///
@@ -1268,7 +1322,7 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
                 let first = invoice
                     .lines
                     .iter()
-                    .position(|l| l.effective_tax_category() == g.category && l.tax_rate == g.rate)
+                    .position(|l| l.effective_tax_category() == g.category && same_value(l.tax_rate, g.rate))
                     .unwrap_or(0);
                 groups.push(Group {
                     category: g.category,
@@ -1293,7 +1347,7 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
                     line_nets.push(n);
                 }
                 let category = line.effective_tax_category();
-                if !groups.iter().any(|g| g.category == category && g.rate == line.tax_rate) {
+                if !groups.iter().any(|g| g.category == category && same_value(g.rate, line.tax_rate)) {
                     let rate = line.tax_rate.normalize();
                     groups.push(Group {
                         category,
@@ -1313,7 +1367,8 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
     for (i, line) in invoice.lines.iter().enumerate() {
         let net = line_nets.get(i).copied().unwrap_or_default();
         let category = line.effective_tax_category();
-        let group = groups.iter().position(|g| g.category == category && g.rate == line.tax_rate).unwrap_or(0);
+        let group =
+            groups.iter().position(|g| g.category == category && same_value(g.rate, line.tax_rate)).unwrap_or(0);
         let rate = groups.get(group).map_or(line.tax_rate, |g| g.rate);
         lines.push(OutLine {
             first: i,
@@ -1666,6 +1721,27 @@ mod tests {
             push_decimal(v, dp, &mut fast);
             push_decimal_rescaled(v, dp, &mut general);
             proptest::prop_assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(general).unwrap());
+        }
+    }
+
+    #[test]
+    fn quotes_are_needed_for_the_delimiter_quotes_and_line_breaks() {
+        let naive = |f: &[u8], d: u8| f.iter().any(|&b| b == d || b == b'"' || b == b'\n' || b == b'\r');
+        let mut fields: Vec<Vec<u8>> = vec![b"".to_vec(), b"plain text of some length".to_vec()];
+        for special in [b',', b'\t', b'"', b'\n', b'\r', b';', 0x80, 0xff, 0x0b] {
+            for len in 0..20 {
+                for at in 0..len {
+                    let mut f = vec![b'a'; len];
+                    f[at] = special;
+                    fields.push(f);
+                }
+            }
+        }
+        fields.push("Müller, GmbH".as_bytes().to_vec());
+        for f in &fields {
+            for d in [b',', b'\t', b';'] {
+                assert_eq!(needs_quotes(f, d), naive(f, d), "{f:?} {d}");
+            }
         }
     }
 

@@ -49,6 +49,7 @@ mod qbo_json;
 mod qbxml;
 mod sage300;
 mod sage50;
+mod scan;
 mod targets_csv;
 mod targets_xml;
 mod ubl;
