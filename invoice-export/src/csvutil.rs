@@ -93,8 +93,8 @@ impl At {
     pub(crate) fn path(self) -> String {
         match self {
             At::Invoice(f) => f.to_string(),
-            At::Line(i, f) => format!("lines[{i}].{f}"),
-            At::Config(f) => format!("config.{f}"),
+            At::Line(i, f) => concat(&["lines[", Int::new(i).as_str(), "].", f]),
+            At::Config(f) => concat(&["config.", f]),
         }
     }
 }
@@ -920,14 +920,43 @@ impl<'a> Checker<'a> {
     }
 }
 
-fn shorten(s: &str) -> String {
+/// `s`, cut to 60 characters (with `…`) for messages.
+fn shorten(s: &str) -> Cow<'_, str> {
     const MAX: usize = 60;
-    if s.chars().count() <= MAX {
-        s.to_string()
+    if s.len() <= MAX || s.chars().count() <= MAX {
+        Cow::Borrowed(s)
     } else {
         let mut t: String = s.chars().take(MAX).collect();
         t.push('…');
-        t
+        Cow::Owned(t)
+    }
+}
+
+/// `parts` one after the other (messages and paths: cheaper than `format!`).
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// An integer as text, without allocating.
+pub(crate) struct Int {
+    digits: [u8; 20],
+    start: usize,
+}
+
+impl Int {
+    pub(crate) fn new(n: usize) -> Int {
+        let mut digits = [0u8; 20];
+        let start = crate::digits::write_u64_back(n as u64, &mut digits, 20);
+        Int { digits, start }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // only ASCII digits were written
+        std::str::from_utf8(&self.digits[self.start..]).unwrap_or("0")
     }
 }
 
@@ -997,9 +1026,12 @@ impl Checker<'_> {
         let name = matches!(field, Field::Name(_) | Field::SoftName(_));
         if changes.sanitized {
             let message = if self.rules.no_semicolon {
-                format!("{target} cannot take tabs, line breaks or ';' inside a field; they are written as spaces (';' as ',')")
+                concat(&[
+                    target,
+                    " cannot take tabs, line breaks or ';' inside a field; they are written as spaces (';' as ',')",
+                ])
             } else {
-                format!("{target} cannot take tabs or line breaks inside a field; they are written as spaces")
+                concat(&[target, " cannot take tabs or line breaks inside a field; they are written as spaces"])
             };
             self.warning(at, "sanitized", message);
         }
@@ -1008,16 +1040,19 @@ impl Checker<'_> {
                 self.error(
                     at,
                     "unsupported_character",
-                    format!(
-                        "'{}' has characters {target} cannot take (it reads Windows-1252 only); map it to a name without them",
-                        shorten(value)
-                    ),
+                    concat(&[
+                        "'",
+                        &shorten(value),
+                        "' has characters ",
+                        target,
+                        " cannot take (it reads Windows-1252 only); map it to a name without them",
+                    ]),
                 );
             } else {
                 self.warning(
                     at,
                     "unsupported_character",
-                    format!("characters {target} cannot take (it reads Windows-1252 only) are written as '?'"),
+                    concat(&["characters ", target, " cannot take (it reads Windows-1252 only) are written as '?'"]),
                 );
             }
         }
@@ -1027,7 +1062,7 @@ impl Checker<'_> {
             self.warning(
                 at,
                 "transliterated",
-                format!("written as '{}' ({target} reads Windows-1252 only)", shorten(&text)),
+                concat(&["written as '", &shorten(&text), "' (", target, " reads Windows-1252 only)"]),
             );
         }
         if changes.neutralised {
@@ -1045,13 +1080,28 @@ impl Checker<'_> {
             let max = match field {
                 Field::Text(m) | Field::Name(m) | Field::SoftName(m) => m,
             };
-            self.warning(at, "truncated", format!("cut to {max} characters ({target} takes at most {max})"));
+            let max = Int::new(max);
+            let max = max.as_str();
+            self.warning(
+                at,
+                "truncated",
+                concat(&["cut to ", max, " characters (", target, " takes at most ", max, ")"]),
+            );
         }
         if let Some(len) = changes.too_long {
             let max = match field {
                 Field::Text(m) | Field::Name(m) | Field::SoftName(m) => m,
             };
-            let message = format!("'{}' has {len} characters; {target} takes at most {max}", shorten(value));
+            let message = concat(&[
+                "'",
+                &shorten(value),
+                "' has ",
+                Int::new(len).as_str(),
+                " characters; ",
+                target,
+                " takes at most ",
+                Int::new(max).as_str(),
+            ]);
             match field {
                 Field::SoftName(_) => self.warning(at, "too_long", message),
                 _ => self.error(at, "too_long", message),
@@ -1743,6 +1793,40 @@ mod tests {
                 assert_eq!(needs_quotes(f, d), naive(f, d), "{f:?} {d}");
             }
         }
+    }
+
+    #[test]
+    fn paths_and_messages_are_what_format_gives() {
+        for i in [0usize, 7, 12, 345, usize::MAX] {
+            assert_eq!(At::Line(i, "item").path(), format!("lines[{i}].item"));
+            assert_eq!(Int::new(i).as_str(), i.to_string());
+        }
+        assert_eq!(At::Config("class").path(), "config.class");
+        assert_eq!(At::Invoice("memo").path(), "memo");
+        let long = "x".repeat(70);
+        assert_eq!(shorten(&long), format!("{}…", "x".repeat(60)));
+        assert_eq!(shorten("Łódź"), "Łódź");
+        let invoice = Invoice::builder(invoice_core::Customer::new("C", "C"), invoice_core::Currency::EUR).build();
+        let mut c = Checker::new(&invoice, IIF);
+        c.report(
+            At::Invoice("number"),
+            "INV-2024-000123",
+            Field::SoftName(11),
+            changes_of("INV-2024-000123", &IIF, Field::SoftName(11)),
+        );
+        c.report(At::Line(3, "description"), &long, Field::Text(40), changes_of(&long, &IIF, Field::Text(40)));
+        c.report(At::Line(1, "item"), "Łódź;日本", Field::Name(41), changes_of("Łódź;日本", &IIF, Field::Name(41)));
+        let messages: Vec<String> = c.problems.iter().map(|p| format!("{} {} {}", p.path, p.code, p.message)).collect();
+        assert_eq!(
+            messages,
+            [
+                "number too_long 'INV-2024-000123' has 15 characters; t takes at most 11",
+                "lines[3].description truncated cut to 40 characters (t takes at most 40)",
+                "lines[1].item sanitized t cannot take tabs, line breaks or ';' inside a field; they are written as spaces (';' as ',')",
+                "lines[1].item unsupported_character 'Łódź;日本' has characters t cannot take (it reads Windows-1252 only); map it to a name without them",
+                "lines[1].item transliterated written as 'Lódz,??' (t reads Windows-1252 only)",
+            ]
+        );
     }
 
     #[test]

@@ -44,8 +44,8 @@ use rust_decimal::Decimal;
 
 use crate::config::Config;
 use crate::csvutil::{
-    check_accounts, check_and_write_with, check_currency_decimals, check_issue_date, check_with, write_headers,
-    write_with, At, Cells, Charset, Checker, DateStyle, Field, Group, Prepared, Rules,
+    check_accounts, check_and_write_with, check_currency_decimals, check_issue_date, check_with, concat, write_headers,
+    write_with, At, Cells, Charset, Checker, DateStyle, Field, Group, Int, Prepared, Rules,
 };
 use crate::{CheckedWrite, Format, Layout, Problem};
 
@@ -133,10 +133,11 @@ fn own_checks(p: &Prepared<'_>, c: &mut Checker<'_>) {
         c.warning(
             At::Invoice("lines"),
             "multiple_tax_rates",
-            format!(
-                "the invoice has {} tax rates, written as one sales-tax line each; QuickBooks Desktop US applies one sales-tax item per invoice",
-                taxes.len()
-            ),
+            concat(&[
+                "the invoice has ",
+                Int::new(taxes.len()).as_str(),
+                " tax rates, written as one sales-tax line each; QuickBooks Desktop US applies one sales-tax item per invoice",
+            ]),
         );
     }
 }
