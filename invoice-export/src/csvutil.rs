@@ -238,6 +238,17 @@ fn scaled_u64(negative: bool, m: u64, scale: usize, zeros: usize, text: &mut [u8
     i
 }
 
+/// `d` as rust_decimal's `Display` writes it (its own scale, no exponent), built without the
+/// formatting machinery (for messages).
+pub(crate) fn decimal_text(d: Decimal) -> String {
+    if d.is_zero() && d.is_sign_negative() {
+        return d.to_string();
+    }
+    let mut text = Vec::with_capacity(16);
+    push_decimal(d, None, &mut text);
+    String::from_utf8(text).unwrap_or_else(|_| d.to_string())
+}
+
 /// [`push_decimal`] for any value: rescaled to `dp` first.
 fn push_decimal_rescaled(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
     let mut v = value;
@@ -1760,6 +1771,15 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn decimal_text_is_display(
+            lo: u32, mid: u32, hi in proptest::prop_oneof![proptest::strategy::Just(0u32), proptest::prelude::any::<u32>()],
+            negative: bool, scale in 0u32..=28, small: bool,
+        ) {
+            let v = Decimal::from_parts(lo, if small { 0 } else { mid }, if small { 0 } else { hi }, negative, scale);
+            proptest::prop_assert_eq!(decimal_text(v), v.to_string());
+        }
 
         #[test]
         fn numbers_are_written_as_rescaled(

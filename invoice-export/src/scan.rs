@@ -25,6 +25,7 @@ pub(crate) const fn high(x: u64) -> u64 {
 
 /// The index of the first byte of `s` for which `byte` holds. `chunk` must be nonzero for
 /// every eight bytes (read little-endian) holding such a byte; it may be nonzero for others.
+#[inline]
 pub(crate) fn position(s: &[u8], chunk: impl Fn(u64) -> u64, byte: impl Fn(u8) -> bool) -> Option<usize> {
     let mut chunks = s.chunks_exact(8);
     let mut at = 0;
@@ -42,6 +43,7 @@ pub(crate) fn position(s: &[u8], chunk: impl Fn(u64) -> u64, byte: impl Fn(u8) -
 }
 
 /// True when `byte` holds for a byte of `s` (see [`position`] for `chunk`).
+#[inline]
 pub(crate) fn any(s: &[u8], chunk: impl Fn(u64) -> u64, byte: impl Fn(u8) -> bool) -> bool {
     position(s, chunk, byte).is_some()
 }
