@@ -305,7 +305,8 @@ pub fn export<'a, W: Write>(
     invoices: impl IntoIterator<Item = &'a Invoice>,
     mut out: W,
 ) -> Result<Report> {
-    let mut report = Report { format: format.name().to_string(), results: Vec::new() };
+    let invoices = invoices.into_iter();
+    let mut report = Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.size_hint().0) };
     let mut buf = Vec::new();
     format.begin(config, &mut out)?;
     for invoice in invoices {
@@ -327,7 +328,8 @@ pub fn export_documents<'a>(
     invoices: impl IntoIterator<Item = &'a Invoice>,
     sink: &mut dyn DocumentSink,
 ) -> Result<Report> {
-    let mut report = Report { format: format.name().to_string(), results: Vec::new() };
+    let invoices = invoices.into_iter();
+    let mut report = Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.size_hint().0) };
     let mut buf = Vec::new();
     for invoice in invoices {
         let result = render(format, invoice, config, &mut buf);
