@@ -1649,6 +1649,11 @@ pub(crate) fn check_and_write_with(
     };
     let mut c = Checker::new(invoice, rules);
     own(&p, &mut c);
+    if c.problems.iter().any(|p| p.severity == Severity::Error) {
+        // refused whatever the rows say: check them without writing
+        check_rows(&p, &mut c);
+        return CheckedWrite::Refused(c.into_problems());
+    }
     let start = out.len();
     let mut both = Both { w: RowWriter::new(rules, out), c };
     rows(&p, &mut both);
