@@ -127,6 +127,25 @@ impl DateStyle {
 
     fn write(self, d: NaiveDate, out: &mut Vec<u8>) {
         let (y, m, day) = (u64::try_from(d.year()).unwrap_or(0), u64::from(d.month()), u64::from(d.day()));
+        if y <= 9999 {
+            // four-digit years (every real date): built in place, one copy
+            let two = |n: u64| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+            let (yh, yl, mm, dd) = (two(y / 100), two(y % 100), two(m), two(day));
+            let text: ([u8; 10], usize) = match self {
+                DateStyle::Iso => ([yh[0], yh[1], yl[0], yl[1], b'-', mm[0], mm[1], b'-', dd[0], dd[1]], 10),
+                DateStyle::Us => ([mm[0], mm[1], b'/', dd[0], dd[1], b'/', yh[0], yh[1], yl[0], yl[1]], 10),
+                DateStyle::Uk => ([dd[0], dd[1], b'/', mm[0], mm[1], b'/', yh[0], yh[1], yl[0], yl[1]], 10),
+                DateStyle::UsShort => ([mm[0], mm[1], b'/', dd[0], dd[1], b'/', yl[0], yl[1], 0, 0], 8),
+                DateStyle::Compact => ([yh[0], yh[1], yl[0], yl[1], mm[0], mm[1], dd[0], dd[1], 0, 0], 8),
+            };
+            out.extend_from_slice(&text.0[..text.1]);
+            return;
+        }
+        self.write_padded(y, m, day, out);
+    }
+
+    /// [`DateStyle::write`] for any year.
+    fn write_padded(self, y: u64, m: u64, day: u64, out: &mut Vec<u8>) {
         match self {
             DateStyle::Iso => {
                 push_padded(y, 4, out);
@@ -1878,5 +1897,17 @@ mod tests {
         let mut s = Vec::new();
         DateStyle::UsShort.write(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(), &mut s);
         assert_eq!(s, b"01/05/26");
+        // the four-digit path writes what the general one does
+        let styles = [DateStyle::Iso, DateStyle::Us, DateStyle::Uk, DateStyle::UsShort, DateStyle::Compact];
+        let mut d = NaiveDate::from_ymd_opt(0, 1, 1).unwrap();
+        while d.year() < 10_000 {
+            for style in styles {
+                let (mut fast, mut general) = (Vec::new(), Vec::new());
+                style.write(d, &mut fast);
+                style.write_padded(d.year() as u64, u64::from(d.month()), u64::from(d.day()), &mut general);
+                assert_eq!(fast, general, "{d} {style:?}");
+            }
+            d = d + chrono::Duration::days(if d.year() % 97 == 0 { 1 } else { 37 });
+        }
     }
 }
