@@ -510,56 +510,56 @@ impl Invoice {
         let currency = self.currency;
         let policy = self.rounding;
         let mut line_nets = Vec::with_capacity(self.lines.len());
-        // (category, normalised rate, the rate as the last line spelled it, taxable, per-line
-        // tax sum), sorted by (category, rate) at the end; invoices have a handful of rates
-        let mut groups: Vec<(TaxCategory, Decimal, Decimal, Decimal, Decimal)> = Vec::new();
+        // The groups as they are found: (category, normalised rate, taxable, per-line tax sum),
+        // sorted by (category, rate) at the end; invoices have a handful of rates. The first
+        // groups also keep the rate as their last line spelled it, to find them again without
+        // normalising.
+        let mut tax_groups: Vec<TaxGroup> = Vec::new();
+        let mut spelled = [[0u8; 16]; 8];
         let mut net = Decimal::ZERO;
         let overflow = |context| Error::Overflow { context };
         for line in &self.lines {
             let line_net = line.net(currency, policy)?;
             net = net.checked_add(line_net).ok_or_else(|| overflow("invoice net"))?;
             let category = line.effective_tax_category();
-            // the same spelling as a group's is the same group (no normalising); else by value
-            let spelled = line.tax_rate.serialize();
-            let found = match groups.iter().position(|g| g.0 == category && g.2.serialize() == spelled) {
+            let spelling = line.tax_rate.serialize();
+            let known = tax_groups.iter().zip(&spelled).position(|(g, s)| g.category == category && *s == spelling);
+            let found = match known {
                 Some(k) => k,
                 None => {
                     let rate = line.tax_rate.normalize();
-                    match groups.iter().position(|g| g.0 == category && g.1 == rate) {
-                        Some(k) => {
-                            groups[k].2 = line.tax_rate;
-                            k
-                        }
+                    let k = match tax_groups.iter().position(|g| g.category == category && g.rate == rate) {
+                        Some(k) => k,
                         None => {
-                            groups.push((category, rate, line.tax_rate, Decimal::ZERO, Decimal::ZERO));
-                            groups.len() - 1
+                            let zero = Decimal::ZERO;
+                            tax_groups.push(TaxGroup { category, rate, taxable: zero, tax: zero });
+                            tax_groups.len() - 1
                         }
+                    };
+                    if let Some(s) = spelled.get_mut(k) {
+                        *s = spelling;
                     }
+                    k
                 }
             };
-            let group = &mut groups[found];
-            group.3 = group.3.checked_add(line_net).ok_or_else(|| overflow("tax group net"))?;
+            let group = &mut tax_groups[found];
+            group.taxable = group.taxable.checked_add(line_net).ok_or_else(|| overflow("tax group net"))?;
             if policy.tax == TaxRounding::PerLine {
                 let raw = line_net.checked_mul(line.tax_rate).ok_or_else(|| overflow("line tax"))?;
                 let tax = policy.mode.round_to(raw, currency);
-                group.4 = group.4.checked_add(tax).ok_or_else(|| overflow("tax group tax"))?;
+                group.tax = group.tax.checked_add(tax).ok_or_else(|| overflow("tax group tax"))?;
             }
             line_nets.push(line_net);
         }
         // the order of a map keyed by (category, rate): the keys are distinct values
-        groups.sort_by_key(|g| (g.0, g.1));
+        tax_groups.sort_by_key(|g| (g.category, g.rate));
         let mut tax = Decimal::ZERO;
-        let mut tax_groups = Vec::with_capacity(groups.len());
-        for (category, rate, _, taxable, line_tax) in groups {
-            let group_tax = match policy.tax {
-                TaxRounding::PerGroup => {
-                    let raw = taxable.checked_mul(rate).ok_or_else(|| overflow("group tax"))?;
-                    policy.mode.round_to(raw, currency)
-                }
-                TaxRounding::PerLine => line_tax,
-            };
-            tax = tax.checked_add(group_tax).ok_or_else(|| overflow("invoice tax"))?;
-            tax_groups.push(TaxGroup { category, rate, taxable, tax: group_tax });
+        for g in &mut tax_groups {
+            if policy.tax == TaxRounding::PerGroup {
+                let raw = g.taxable.checked_mul(g.rate).ok_or_else(|| overflow("group tax"))?;
+                g.tax = policy.mode.round_to(raw, currency);
+            }
+            tax = tax.checked_add(g.tax).ok_or_else(|| overflow("invoice tax"))?;
         }
         let gross = net.checked_add(tax).ok_or_else(|| overflow("invoice gross"))?;
         let at_scale = |mut d: Decimal| {
