@@ -306,7 +306,8 @@ pub fn export<'a, W: Write>(
     mut out: W,
 ) -> Result<Report> {
     let invoices = invoices.into_iter();
-    let mut report = Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.size_hint().0) };
+    let mut report =
+        Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.size_hint().0.min(1 << 20)) };
     let mut buf = Vec::new();
     format.begin(config, &mut out)?;
     for invoice in invoices {
@@ -329,7 +330,8 @@ pub fn export_documents<'a>(
     sink: &mut dyn DocumentSink,
 ) -> Result<Report> {
     let invoices = invoices.into_iter();
-    let mut report = Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.size_hint().0) };
+    let mut report =
+        Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.size_hint().0.min(1 << 20)) };
     let mut buf = Vec::new();
     for invoice in invoices {
         let result = render(format, invoice, config, &mut buf);
