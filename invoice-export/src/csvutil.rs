@@ -675,6 +675,38 @@ pub(crate) struct RowWriter<'a> {
     col: usize,
     /// Per [`Cells::same_every_row`] group: where it starts, how many cells, the bytes.
     groups: Vec<Repeated>,
+    /// The bytes that keep a text cell from being written as it is, for these rules (always
+    /// there until [`RowWriter::finish`] hands it on).
+    plain: Option<Box<Plain>>,
+}
+
+/// The bytes after which a text cell may need more than a copy under some rules: those
+/// [`needs_cleaning`] looks at, those that make a field quoted, and (Windows-1252) every
+/// non-ASCII byte. A text without any of them, not starting like a formula and not longer
+/// in bytes than its limit is written exactly as it is.
+struct Plain {
+    /// Delimiter, code page, single line, no semicolon.
+    key: (u8, Charset, bool, bool),
+    table: [bool; 256],
+}
+
+impl Plain {
+    fn key(rules: &Rules) -> (u8, Charset, bool, bool) {
+        (rules.delimiter, rules.charset, rules.single_line, rules.no_semicolon)
+    }
+
+    fn new(rules: &Rules) -> Plain {
+        let mut table = *attention(rules);
+        for b in [rules.delimiter, b'"', b'\n', b'\r'] {
+            table[usize::from(b)] = true;
+        }
+        if rules.charset == Charset::Windows1252 {
+            for t in &mut table[0x80..] {
+                *t = true;
+            }
+        }
+        Plain { key: Plain::key(rules), table }
+    }
 }
 
 /// A group of cells written once and repeated on every row (see [`Cells::same_every_row`]).
@@ -720,6 +752,7 @@ struct Pool {
     text: String,
     bytes: Vec<u8>,
     groups: Vec<Repeated>,
+    plain: Option<Box<Plain>>,
 }
 
 thread_local! {
@@ -749,12 +782,16 @@ pub(crate) fn write_headers(rules: &Rules, out: &mut dyn io::Write, rows: &[&[&s
 
 impl<'a> RowWriter<'a> {
     pub(crate) fn new(rules: Rules, out: &'a mut Vec<u8>) -> RowWriter<'a> {
-        let Pool { text, bytes, mut groups } =
+        let Pool { text, bytes, mut groups, plain } =
             POOL.with(|p| p.try_borrow_mut().map(|mut p| std::mem::take(&mut *p))).unwrap_or_default();
         for g in &mut groups {
             g.valid = false;
         }
-        RowWriter { out, rules, text, bytes, col: 0, groups }
+        let plain = match plain {
+            Some(plain) if plain.key == Plain::key(&rules) => Some(plain),
+            _ => Some(Box::new(Plain::new(&rules))),
+        };
+        RowWriter { out, rules, text, bytes, col: 0, groups, plain }
     }
 
     /// Start a cell: the delimiter unless it is the first of the row.
@@ -790,6 +827,7 @@ impl<'a> RowWriter<'a> {
             text: std::mem::take(&mut self.text),
             bytes: std::mem::take(&mut self.bytes),
             groups: std::mem::take(&mut self.groups),
+            plain: self.plain.take(),
         };
         POOL.with(|p| {
             if let Ok(mut p) = p.try_borrow_mut() {
@@ -806,6 +844,18 @@ impl RowWriter<'_> {
     /// Write a text cell; what [`clean_into`] changed (`None`: nothing).
     fn write_text(&mut self, value: &str, field: Field) -> Option<Changes> {
         self.start_cell();
+        let max = match field {
+            Field::Name(m) | Field::SoftName(m) | Field::Text(m) => m,
+        };
+        let bytes = value.as_bytes();
+        if bytes.len() <= max
+            && !bytes.first().is_some_and(|b| matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+            && self.plain.as_ref().is_some_and(|p| !bytes.iter().any(|&b| p.table[usize::from(b)]))
+        {
+            // what clean_into, the code page and the quoting would all leave as it is
+            self.out.extend_from_slice(bytes);
+            return None;
+        }
         let mut scratch = std::mem::take(&mut self.text);
         let changes = clean_into(value, &self.rules, field, &mut scratch);
         let text = match changes {
@@ -1815,6 +1865,60 @@ mod tests {
             push_decimal(v, dp, &mut fast);
             push_decimal_rescaled(v, dp, &mut general);
             proptest::prop_assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(general).unwrap());
+        }
+    }
+
+    #[test]
+    fn plain_texts_are_written_as_the_full_path_writes_them() {
+        let texts = [
+            "plain",
+            "",
+            "a,b",
+            "tab\there",
+            "say \"hi\"",
+            "=1+2",
+            "-5",
+            "semi;colon",
+            "Müller",
+            "Łódź",
+            "日本",
+            "line\r\nbreak",
+            "\u{85}next",
+            "abcdefghijklmnopqrstuvwxyz",
+            "INV-2024-000123",
+        ];
+        let csv = Rules {
+            target: "t",
+            charset: Charset::Utf8,
+            delimiter: b',',
+            crlf: false,
+            single_line: true,
+            no_semicolon: false,
+        };
+        let sage = Rules {
+            target: "t",
+            charset: Charset::Windows1252,
+            delimiter: b',',
+            crlf: false,
+            single_line: true,
+            no_semicolon: false,
+        };
+        for rules in [UTF8, IIF, csv, sage] {
+            for field in [Field::Text(NO_LIMIT), Field::Text(10), Field::Name(41), Field::SoftName(11), Field::Name(3)]
+            {
+                for t in texts {
+                    let (mut fast, mut full) = (Vec::new(), Vec::new());
+                    let mut w = RowWriter::new(rules, &mut fast);
+                    let a = w.write_text(t, field);
+                    let _ = w.finish(
+                        &Invoice::builder(invoice_core::Customer::new("C", "C"), invoice_core::Currency::EUR).build(),
+                    );
+                    let mut w = RowWriter::new(rules, &mut full);
+                    w.plain = None;
+                    let b = w.write_text(t, field);
+                    assert_eq!((fast, a), (full, b), "{t:?} {field:?} {rules:?}");
+                }
+            }
         }
     }
 
