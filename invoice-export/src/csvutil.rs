@@ -212,7 +212,7 @@ pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
     // zeros that rescaling to `dp` would append, without rescaling
     let zeros = dp.map_or(Some(0), |dp| dp.checked_sub(scale).filter(|z| *z <= 9));
     if let (Ok(m), Some(zeros), true) = (u64::try_from(mantissa.unsigned_abs()), zeros, scale <= 19) {
-        let mut text = [0u8; 48];
+        let mut text = [0u8; 32];
         let start = scaled_u64(mantissa < 0, m, scale as usize, zeros as usize, &mut text);
         out.extend_from_slice(&text[start..]);
         return;
@@ -220,36 +220,26 @@ pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
     push_decimal_rescaled(value, dp, out);
 }
 
-/// 10^0 ..= 10^19.
-const POW10_U64: [u64; 20] = {
-    let mut t = [1u64; 20];
-    let mut i = 1;
-    while i < 20 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
-
 /// `m / 10^scale` followed by `zeros` zeros (`scale` <= 19, `zeros` <= 9), with a `-` when
-/// `negative`, at the end of `text`; returns where it starts.
-fn scaled_u64(negative: bool, m: u64, scale: usize, zeros: usize, text: &mut [u8; 48]) -> usize {
-    let mut i = text.len() - zeros;
-    text[i..].fill(b'0');
-    if scale > 0 {
-        let p = POW10_U64[scale];
-        let start = crate::digits::write_u64_back(m % p, text, i);
-        let frac = i - scale;
-        text[frac..start].fill(b'0');
-        text[frac - 1] = b'.';
-        i = crate::digits::write_u64_back(m / p, text, frac - 1);
-    } else {
-        if zeros > 0 {
-            i -= 1;
-            text[i] = b'.';
-        }
-        i = crate::digits::write_u64_back(m, text, i);
+/// `negative`, at the end of `text`; returns where it starts. At most 31 bytes: a sign, 20
+/// digits and a point, or `0.` and 19 digits, and the zeros.
+fn scaled_u64(negative: bool, m: u64, scale: usize, zeros: usize, text: &mut [u8; 32]) -> usize {
+    let mut i = text.len();
+    for _ in 0..zeros {
+        i -= 1;
+        text[i] = b'0';
     }
+    let mut rest = m;
+    if scale + zeros > 0 {
+        for _ in 0..scale {
+            i -= 1;
+            text[i] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        i -= 1;
+        text[i] = b'.';
+    }
+    i = crate::digits::write_u64_back(rest, text, i);
     if negative {
         i -= 1;
         text[i] = b'-';
