@@ -1,7 +1,6 @@
 //! The invoice model: what an invoice says (customer, lines, dates, references), how its totals
 //! are computed, and the checks it must pass before it is issued.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::NaiveDate;
@@ -305,10 +304,10 @@ impl Line {
 
     /// quantity x unit price, rounded to the currency with `policy`.
     pub fn net(&self, currency: Currency, policy: RoundingPolicy) -> Result<Decimal> {
-        let raw = self
-            .quantity
-            .checked_mul(self.unit_price)
-            .ok_or(Error::Overflow { context: "line quantity x unit price" })?;
+        // no error value is built (and dropped) for the lines that do not overflow
+        let Some(raw) = self.quantity.checked_mul(self.unit_price) else {
+            return Err(Error::Overflow { context: "line quantity x unit price" });
+        };
         Ok(policy.mode.round_to(raw, currency))
     }
 }
@@ -511,37 +510,58 @@ impl Invoice {
         let currency = self.currency;
         let policy = self.rounding;
         let mut line_nets = Vec::with_capacity(self.lines.len());
-        // (category, normalised rate) -> (taxable, per-line tax sum)
-        let mut groups: BTreeMap<(TaxCategory, Decimal), (Decimal, Decimal)> = BTreeMap::new();
+        // The groups as they are found: (category, normalised rate, taxable, per-line tax sum),
+        // sorted by (category, rate) at the end; invoices have a handful of rates. The first
+        // groups also keep the rate as their last line spelled it, to find them again without
+        // normalising.
+        let mut tax_groups: Vec<TaxGroup> = Vec::new();
+        let mut spelled = [[0u8; 16]; 8];
         let mut net = Decimal::ZERO;
         let overflow = |context| Error::Overflow { context };
         for line in &self.lines {
             let line_net = line.net(currency, policy)?;
-            net = net.checked_add(line_net).ok_or(overflow("invoice net"))?;
-            let key = (line.effective_tax_category(), line.tax_rate.normalize());
-            let group = groups.entry(key).or_insert((Decimal::ZERO, Decimal::ZERO));
-            group.0 = group.0.checked_add(line_net).ok_or(overflow("tax group net"))?;
+            net = net.checked_add(line_net).ok_or_else(|| overflow("invoice net"))?;
+            let category = line.effective_tax_category();
+            let spelling = line.tax_rate.serialize();
+            let known = tax_groups.iter().zip(&spelled).position(|(g, s)| g.category == category && *s == spelling);
+            let found = match known {
+                Some(k) => k,
+                None => {
+                    let rate = line.tax_rate.normalize();
+                    let k = match tax_groups.iter().position(|g| g.category == category && g.rate == rate) {
+                        Some(k) => k,
+                        None => {
+                            let zero = Decimal::ZERO;
+                            tax_groups.push(TaxGroup { category, rate, taxable: zero, tax: zero });
+                            tax_groups.len() - 1
+                        }
+                    };
+                    if let Some(s) = spelled.get_mut(k) {
+                        *s = spelling;
+                    }
+                    k
+                }
+            };
+            let group = &mut tax_groups[found];
+            group.taxable = group.taxable.checked_add(line_net).ok_or_else(|| overflow("tax group net"))?;
             if policy.tax == TaxRounding::PerLine {
-                let raw = line_net.checked_mul(line.tax_rate).ok_or(overflow("line tax"))?;
+                let raw = line_net.checked_mul(line.tax_rate).ok_or_else(|| overflow("line tax"))?;
                 let tax = policy.mode.round_to(raw, currency);
-                group.1 = group.1.checked_add(tax).ok_or(overflow("tax group tax"))?;
+                group.tax = group.tax.checked_add(tax).ok_or_else(|| overflow("tax group tax"))?;
             }
             line_nets.push(line_net);
         }
+        // the order of a map keyed by (category, rate): the keys are distinct values
+        tax_groups.sort_by_key(|g| (g.category, g.rate));
         let mut tax = Decimal::ZERO;
-        let mut tax_groups = Vec::with_capacity(groups.len());
-        for ((category, rate), (taxable, line_tax)) in groups {
-            let group_tax = match policy.tax {
-                TaxRounding::PerGroup => {
-                    let raw = taxable.checked_mul(rate).ok_or(overflow("group tax"))?;
-                    policy.mode.round_to(raw, currency)
-                }
-                TaxRounding::PerLine => line_tax,
-            };
-            tax = tax.checked_add(group_tax).ok_or(overflow("invoice tax"))?;
-            tax_groups.push(TaxGroup { category, rate, taxable, tax: group_tax });
+        for g in &mut tax_groups {
+            if policy.tax == TaxRounding::PerGroup {
+                let raw = g.taxable.checked_mul(g.rate).ok_or_else(|| overflow("group tax"))?;
+                g.tax = policy.mode.round_to(raw, currency);
+            }
+            tax = tax.checked_add(g.tax).ok_or_else(|| overflow("invoice tax"))?;
         }
-        let gross = net.checked_add(tax).ok_or(overflow("invoice gross"))?;
+        let gross = net.checked_add(tax).ok_or_else(|| overflow("invoice gross"))?;
         let at_scale = |mut d: Decimal| {
             d.rescale(currency.exponent());
             d
@@ -1036,6 +1056,109 @@ mod tests {
         let huge = inv(Currency::USD, vec![Line::new("a", Decimal::MAX, dec!(2))]);
         assert_eq!(huge.totals().unwrap_err().code(), "overflow");
         assert!(huge.validate().iter().any(|v| v.code == ViolationCode::AmountOverflow && v.path == "lines[0]"));
+    }
+
+    /// The totals as computed before the grouping used a small vector (a map keyed by
+    /// (category, normalised rate)), for the property test below.
+    fn totals_with_a_map(i: &Invoice) -> Result<Totals> {
+        use std::collections::BTreeMap;
+        let (currency, policy) = (i.currency, i.rounding);
+        let mut line_nets = Vec::new();
+        let mut groups: BTreeMap<(TaxCategory, Decimal), (Decimal, Decimal)> = BTreeMap::new();
+        let mut net = Decimal::ZERO;
+        let overflow = |context| Error::Overflow { context };
+        for line in &i.lines {
+            let line_net = line.net(currency, policy)?;
+            net = net.checked_add(line_net).ok_or(overflow("invoice net"))?;
+            let key = (line.effective_tax_category(), line.tax_rate.normalize());
+            let group = groups.entry(key).or_insert((Decimal::ZERO, Decimal::ZERO));
+            group.0 = group.0.checked_add(line_net).ok_or(overflow("tax group net"))?;
+            if policy.tax == TaxRounding::PerLine {
+                let raw = line_net.checked_mul(line.tax_rate).ok_or(overflow("line tax"))?;
+                group.1 = group.1.checked_add(policy.mode.round_to(raw, currency)).ok_or(overflow("tax group tax"))?;
+            }
+            line_nets.push(line_net);
+        }
+        let mut tax = Decimal::ZERO;
+        let mut tax_groups = Vec::new();
+        for ((category, rate), (taxable, line_tax)) in groups {
+            let group_tax = match policy.tax {
+                TaxRounding::PerGroup => {
+                    policy.mode.round_to(taxable.checked_mul(rate).ok_or(overflow("group tax"))?, currency)
+                }
+                TaxRounding::PerLine => line_tax,
+            };
+            tax = tax.checked_add(group_tax).ok_or(overflow("invoice tax"))?;
+            tax_groups.push(TaxGroup { category, rate, taxable, tax: group_tax });
+        }
+        let gross = net.checked_add(tax).ok_or(overflow("invoice gross"))?;
+        let at_scale = |mut d: Decimal| {
+            d.rescale(currency.exponent());
+            d
+        };
+        Ok(Totals { currency, line_nets, tax_groups, net: at_scale(net), tax: at_scale(tax), gross: at_scale(gross) })
+    }
+
+    /// Every amount with its scale and sign, so that `0.10` and `0.1` differ.
+    fn exact(t: &Result<Totals>) -> String {
+        match t {
+            Err(e) => format!("error {}", e.code()),
+            Ok(t) => {
+                let mut s = format!("{:?} {:?} {:?} {:?} {:?}", t.currency, t.line_nets, t.net, t.tax, t.gross);
+                for g in &t.tax_groups {
+                    s.push_str(&format!(
+                        " [{:?} {:?} {:?} {:?} {:?}]",
+                        g.category,
+                        g.rate.serialize(),
+                        g.taxable.serialize(),
+                        g.tax.serialize(),
+                        g.taxable
+                    ));
+                }
+                for d in t.line_nets.iter().chain([&t.net, &t.tax, &t.gross]) {
+                    s.push_str(&format!(" {:?}", d.serialize()));
+                }
+                s
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn totals_are_those_of_the_map(
+            lines in proptest::collection::vec(
+                (-100_000i64..100_000, 0u32..4, -10_000_000i64..10_000_000, 0u32..6, 0usize..9, 0usize..4),
+                0..8,
+            ),
+            currency in proptest::sample::select(vec![Currency::EUR, Currency::JPY, Currency::KWD]),
+            even: bool,
+            per_line: bool,
+            huge: bool,
+        ) {
+            let rates = [dec!(0.19), dec!(0.190), dec!(0.07), dec!(0), dec!(0.00), dec!(-0), dec!(0.0825), dec!(0.2), dec!(0.20000)];
+            let categories = [None, Some(TaxCategory::ReverseCharge), Some(TaxCategory::Exempt), Some(TaxCategory::Standard)];
+            let mut i = inv(
+                currency,
+                lines
+                    .into_iter()
+                    .map(|(q, qs, p, ps, r, c)| {
+                        let mut l = Line::new("x", Decimal::new(q, qs), Decimal::new(p, ps)).tax_rate(rates[r]);
+                        l.tax_category = categories[c];
+                        l
+                    })
+                    .collect(),
+            );
+            if huge {
+                if let Some(l) = i.lines.first_mut() {
+                    l.quantity = Decimal::MAX;
+                }
+            }
+            i.rounding.mode = if even { Rounding::HalfEven } else { Rounding::HalfAwayFromZero };
+            i.rounding.tax = if per_line { TaxRounding::PerLine } else { TaxRounding::PerGroup };
+            proptest::prop_assert_eq!(exact(&i.totals()), exact(&totals_with_a_map(&i)));
+        }
     }
 
     #[test]

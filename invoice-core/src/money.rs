@@ -114,6 +114,46 @@ impl Rounding {
     /// assert_eq!(Rounding::HalfAwayFromZero.round(dec!(-2.5), 0), dec!(-3));
     /// ```
     pub fn round(self, value: Decimal, dp: u32) -> Decimal {
+        match self.round_exact(value, dp) {
+            Some(rounded) => rounded,
+            None => self.round_general(value, dp),
+        }
+    }
+
+    /// [`Rounding::round`] on the mantissa with integer arithmetic: the same result as
+    /// [`Rounding::round_general`], or `None` when the rounded value does not fit 96 bits at
+    /// `dp` decimals (the general path then decides). Most amounts take this path.
+    fn round_exact(self, value: Decimal, dp: u32) -> Option<Decimal> {
+        if dp > Decimal::MAX_SCALE {
+            return None;
+        }
+        let mantissa = value.mantissa();
+        let magnitude = mantissa.unsigned_abs();
+        let scale = value.scale();
+        let rounded = if scale <= dp {
+            magnitude.checked_mul(*POW10.get(usize::try_from(dp - scale).ok()?)?)?
+        } else {
+            let divisor = *POW10.get(usize::try_from(scale - dp).ok()?)?;
+            let (quotient, remainder) = match (u64::try_from(magnitude), u64::try_from(divisor)) {
+                // one 64-bit division for the usual amounts
+                (Ok(m), Ok(d)) => (u128::from(m / d), u128::from(m % d)),
+                _ => (magnitude / divisor, magnitude % divisor),
+            };
+            // remainder < divisor <= 10^28, so twice it fits
+            let twice = remainder * 2;
+            let up = match self {
+                Rounding::HalfAwayFromZero => twice >= divisor,
+                Rounding::HalfEven => twice > divisor || (twice == divisor && quotient & 1 == 1),
+            };
+            quotient + u128::from(up)
+        };
+        let signed = i128::try_from(rounded).ok()?;
+        // zero is always positive; try_from refuses what does not fit 96 bits
+        Decimal::try_from_i128_with_scale(if mantissa < 0 { -signed } else { signed }, dp).ok()
+    }
+
+    /// [`Rounding::round`] through rust_decimal's rounding (any value).
+    fn round_general(self, value: Decimal, dp: u32) -> Decimal {
         let strategy = match self {
             Rounding::HalfAwayFromZero => RoundingStrategy::MidpointAwayFromZero,
             Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
@@ -132,6 +172,17 @@ impl Rounding {
         self.round(value, currency.exponent())
     }
 }
+
+/// 10^0 ..= 10^38.
+const POW10: [u128; 39] = {
+    let mut t = [1u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
 
 /// How tax is computed from line nets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -330,6 +381,74 @@ mod tests {
         assert_eq!(Rounding::HalfAwayFromZero.round_to(dec!(2.5), Currency::JPY).to_string(), "3");
         assert_eq!(Rounding::HalfEven.round_to(dec!(2.5), Currency::JPY).to_string(), "2");
         assert_eq!(Rounding::HalfAwayFromZero.round_to(dec!(1.0005), Currency::KWD).to_string(), "1.001");
+    }
+
+    fn same(a: Decimal, b: Decimal) -> bool {
+        a.serialize() == b.serialize()
+    }
+
+    #[test]
+    fn exact_rounding_is_the_general_rounding_at_the_edges() {
+        let values = [
+            dec!(0),
+            dec!(-0.000),
+            dec!(0.005),
+            dec!(-0.005),
+            dec!(0.015),
+            dec!(0.025),
+            dec!(-0.125),
+            dec!(2.5),
+            dec!(-3.5),
+            dec!(1.0005),
+            dec!(123456789.987654321),
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::new(i64::MAX, 0),
+            Decimal::new(i64::MIN, 28),
+            Decimal::from_i128_with_scale(79_228_162_514_264_337_593_543_950_335, 28),
+            Decimal::from_i128_with_scale(-79_228_162_514_264_337_593_543_950_335, 5),
+        ];
+        for v in values {
+            for mode in [Rounding::HalfAwayFromZero, Rounding::HalfEven] {
+                for dp in 0..=29 {
+                    let general = mode.round_general(v, dp);
+                    let fast = mode.round(v, dp);
+                    assert!(same(fast, general), "{v} {mode:?} {dp}: {fast} vs {general}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn exact_rounding_is_the_general_rounding(
+            lo: u32, mid: u32, hi in proptest::prop_oneof![proptest::strategy::Just(0u32), proptest::prelude::any::<u32>()],
+            negative: bool, scale in 0u32..=28, dp in 0u32..=6, even: bool, small: bool,
+        ) {
+            let v = if small {
+                Decimal::from_parts(lo, 0, 0, negative, scale)
+            } else {
+                Decimal::from_parts(lo, mid, hi, negative, scale)
+            };
+            let mode = if even { Rounding::HalfEven } else { Rounding::HalfAwayFromZero };
+            let general = mode.round_general(v, dp);
+            let fast = mode.round(v, dp);
+            proptest::prop_assert!(same(fast, general), "{} {:?} {}: {} vs {}", v, mode, dp, fast, general);
+        }
+
+        #[test]
+        fn exact_rounding_of_products_is_the_general_rounding(
+            q in -1_000_000_000i64..1_000_000_000, qs in 0u32..=6,
+            p in -100_000_000_000i64..100_000_000_000, ps in 0u32..=8, dp in 0u32..=3, even: bool,
+        ) {
+            let raw = Decimal::new(q, qs).checked_mul(Decimal::new(p, ps));
+            if let Some(raw) = raw {
+                let mode = if even { Rounding::HalfEven } else { Rounding::HalfAwayFromZero };
+                proptest::prop_assert!(same(mode.round(raw, dp), mode.round_general(raw, dp)));
+            }
+        }
     }
 
     #[test]

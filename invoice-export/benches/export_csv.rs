@@ -35,7 +35,7 @@ fn mapping(pairs: &[(&str, &str)], fallback: Option<&str>) -> Mapping {
 /// A configuration that maps the data set's codes for `target`. What still fails is what the
 /// target cannot take: Japanese customer names in IIF, credit notes in `qbo-csv` and `xero`,
 /// invoices with two tax rates in Sage 50 US.
-fn config(target: &str) -> Config {
+pub(crate) fn config(target: &str) -> Config {
     let taxes = [
         ("S:0.19", "V19"),
         ("S:0.07", "V7"),

@@ -57,7 +57,8 @@ fn country_code(name: &str) -> &'static str {
     }
 }
 
-fn config(invoices: &[Invoice]) -> Config {
+/// The configuration of a real company file for the data set's customers and items.
+pub(crate) fn config(invoices: &[Invoice]) -> Config {
     let mut config = Config {
         ar_account: "Accounts Receivable".into(),
         tax_account: "2200".into(),

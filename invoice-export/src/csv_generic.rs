@@ -37,9 +37,10 @@ use invoice_core::Invoice;
 
 use crate::config::Config;
 use crate::csvutil::{
-    check_with, write_headers, write_with, At, Cells, Charset, DateStyle, Field, Prepared, Rules, NO_LIMIT,
+    check_and_write_with, check_with, write_headers, write_with, At, Cells, Charset, DateStyle, Field, Prepared, Rules,
+    NO_LIMIT,
 };
-use crate::{Format, Layout, Problem};
+use crate::{CheckedWrite, Format, Layout, Problem};
 
 /// The generic CSV.
 pub(crate) struct GenericCsv;
@@ -150,5 +151,9 @@ impl Format for GenericCsv {
 
     fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
         write_with(invoice, config, RULES, out, |p, w| rows(p, w))
+    }
+
+    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
+        check_and_write_with(invoice, config, RULES, out, |_, _| {}, |p, c| rows(p, c), |p, b| rows(p, b))
     }
 }

@@ -32,7 +32,7 @@ use invoice_core::{Invoice, Kind, Line, LineKind, Rounding, TaxCategory, Totals}
 use rust_decimal::Decimal;
 
 use crate::config::{Config, DateFormat, Summary};
-use crate::Problem;
+use crate::{CheckedWrite, Problem, Severity};
 
 // ------------------------------------------------------------------ rules
 
@@ -93,8 +93,8 @@ impl At {
     pub(crate) fn path(self) -> String {
         match self {
             At::Invoice(f) => f.to_string(),
-            At::Line(i, f) => format!("lines[{i}].{f}"),
-            At::Config(f) => format!("config.{f}"),
+            At::Line(i, f) => concat(&["lines[", Int::new(i).as_str(), "].", f]),
+            At::Config(f) => concat(&["config.", f]),
         }
     }
 }
@@ -127,6 +127,25 @@ impl DateStyle {
 
     fn write(self, d: NaiveDate, out: &mut Vec<u8>) {
         let (y, m, day) = (u64::try_from(d.year()).unwrap_or(0), u64::from(d.month()), u64::from(d.day()));
+        if y <= 9999 {
+            // four-digit years (every real date): built in place, one copy
+            let two = |n: u64| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+            let (yh, yl, mm, dd) = (two(y / 100), two(y % 100), two(m), two(day));
+            let text: ([u8; 10], usize) = match self {
+                DateStyle::Iso => ([yh[0], yh[1], yl[0], yl[1], b'-', mm[0], mm[1], b'-', dd[0], dd[1]], 10),
+                DateStyle::Us => ([mm[0], mm[1], b'/', dd[0], dd[1], b'/', yh[0], yh[1], yl[0], yl[1]], 10),
+                DateStyle::Uk => ([dd[0], dd[1], b'/', mm[0], mm[1], b'/', yh[0], yh[1], yl[0], yl[1]], 10),
+                DateStyle::UsShort => ([mm[0], mm[1], b'/', dd[0], dd[1], b'/', yl[0], yl[1], 0, 0], 8),
+                DateStyle::Compact => ([yh[0], yh[1], yl[0], yl[1], mm[0], mm[1], dd[0], dd[1], 0, 0], 8),
+            };
+            out.extend_from_slice(&text.0[..text.1]);
+            return;
+        }
+        self.write_padded(y, m, day, out);
+    }
+
+    /// [`DateStyle::write`] for any year.
+    fn write_padded(self, y: u64, m: u64, day: u64, out: &mut Vec<u8>) {
         match self {
             DateStyle::Iso => {
                 push_padded(y, 4, out);
@@ -187,6 +206,60 @@ fn push_padded(n: u64, width: usize, out: &mut Vec<u8>) {
 /// Append `value` in plain decimal notation: with exactly `dp` decimals when given (amounts),
 /// else with its own scale; never a negative zero, never an exponent.
 pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
+    let scale = value.scale();
+    let mantissa = value.mantissa();
+    // a 64-bit mantissa with at most `dp` decimals (nearly every number): its digits and the
+    // zeros that rescaling to `dp` would append, without rescaling
+    let zeros = dp.map_or(Some(0), |dp| dp.checked_sub(scale).filter(|z| *z <= 9));
+    if let (Ok(m), Some(zeros), true) = (u64::try_from(mantissa.unsigned_abs()), zeros, scale <= 19) {
+        let mut text = [0u8; 32];
+        let start = scaled_u64(mantissa < 0, m, scale as usize, zeros as usize, &mut text);
+        out.extend_from_slice(&text[start..]);
+        return;
+    }
+    push_decimal_rescaled(value, dp, out);
+}
+
+/// `m / 10^scale` followed by `zeros` zeros (`scale` <= 19, `zeros` <= 9), with a `-` when
+/// `negative`, at the end of `text`; returns where it starts. At most 31 bytes: a sign, 20
+/// digits and a point, or `0.` and 19 digits, and the zeros.
+fn scaled_u64(negative: bool, m: u64, scale: usize, zeros: usize, text: &mut [u8; 32]) -> usize {
+    let mut i = text.len();
+    for _ in 0..zeros {
+        i -= 1;
+        text[i] = b'0';
+    }
+    let mut rest = m;
+    if scale + zeros > 0 {
+        for _ in 0..scale {
+            i -= 1;
+            text[i] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        i -= 1;
+        text[i] = b'.';
+    }
+    i = crate::digits::write_u64_back(rest, text, i);
+    if negative {
+        i -= 1;
+        text[i] = b'-';
+    }
+    i
+}
+
+/// `d` as rust_decimal's `Display` writes it (its own scale, no exponent), built without the
+/// formatting machinery (for messages).
+pub(crate) fn decimal_text(d: Decimal) -> String {
+    if d.is_zero() && d.is_sign_negative() {
+        return d.to_string();
+    }
+    let mut text = Vec::with_capacity(16);
+    push_decimal(d, None, &mut text);
+    String::from_utf8(text).unwrap_or_else(|_| d.to_string())
+}
+
+/// [`push_decimal`] for any value: rescaled to `dp` first.
+fn push_decimal_rescaled(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
     let mut v = value;
     if let Some(dp) = dp {
         if v.scale() != dp {
@@ -197,22 +270,39 @@ pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
     let mantissa = v.mantissa();
     let mut buf = [0u8; 40];
     let digits = digits_u128(mantissa.unsigned_abs(), &mut buf);
-    if mantissa < 0 {
-        out.push(b'-');
+    let mut text = [0u8; 48];
+    let n = scaled_text(mantissa < 0, digits, scale, &mut text);
+    out.extend_from_slice(&text[..n]);
+}
+
+/// The number whose digits are `digits` (at most 40, no sign) with `scale` (at most 40) of
+/// them decimals, into the start of `text`; returns its length.
+fn scaled_text(negative: bool, digits: &[u8], scale: usize, text: &mut [u8; 48]) -> usize {
+    let mut n = 0;
+    if negative {
+        text[0] = b'-';
+        n = 1;
     }
     if digits.len() <= scale {
-        out.extend_from_slice(b"0.");
-        for _ in digits.len()..scale {
-            out.push(b'0');
-        }
-        out.extend_from_slice(digits);
+        // 0.00ddd
+        let lead = scale - digits.len();
+        text[n..n + 2].copy_from_slice(b"0.");
+        n += 2;
+        text[n..n + lead].fill(b'0');
+        n += lead;
+        text[n..n + digits.len()].copy_from_slice(digits);
+        n + digits.len()
     } else {
         let int = digits.len() - scale;
-        out.extend_from_slice(&digits[..int]);
+        text[n..n + int].copy_from_slice(&digits[..int]);
+        n += int;
         if scale > 0 {
-            out.push(b'.');
-            out.extend_from_slice(&digits[int..]);
+            text[n] = b'.';
+            n += 1;
+            text[n..n + scale].copy_from_slice(&digits[int..]);
+            n += scale;
         }
+        n
     }
 }
 
@@ -575,7 +665,38 @@ pub(crate) struct RowWriter<'a> {
     col: usize,
     /// Per [`Cells::same_every_row`] group: where it starts, how many cells, the bytes.
     groups: Vec<Repeated>,
-    error: Option<csv::Error>,
+    /// The bytes that keep a text cell from being written as it is, for these rules (always
+    /// there until [`RowWriter::finish`] hands it on).
+    plain: Option<Box<Plain>>,
+}
+
+/// The bytes after which a text cell may need more than a copy under some rules: those
+/// [`needs_cleaning`] looks at, those that make a field quoted, and (Windows-1252) every
+/// non-ASCII byte. A text without any of them, not starting like a formula and not longer
+/// in bytes than its limit is written exactly as it is.
+struct Plain {
+    /// Delimiter, code page, single line, no semicolon.
+    key: (u8, Charset, bool, bool),
+    table: [bool; 256],
+}
+
+impl Plain {
+    fn key(rules: &Rules) -> (u8, Charset, bool, bool) {
+        (rules.delimiter, rules.charset, rules.single_line, rules.no_semicolon)
+    }
+
+    fn new(rules: &Rules) -> Plain {
+        let mut table = *attention(rules);
+        for b in [rules.delimiter, b'"', b'\n', b'\r'] {
+            table[usize::from(b)] = true;
+        }
+        if rules.charset == Charset::Windows1252 {
+            for t in &mut table[0x80..] {
+                *t = true;
+            }
+        }
+        Plain { key: Plain::key(rules), table }
+    }
 }
 
 /// A group of cells written once and repeated on every row (see [`Cells::same_every_row`]).
@@ -591,6 +712,17 @@ struct Repeated {
     bytes: Vec<u8>,
 }
 
+/// True when the csv crate's `QuoteStyle::Necessary` quotes `field` (for the delimiters and
+/// terminators of these targets): it holds the delimiter, `"`, CR or LF.
+fn needs_quotes(field: &[u8], delimiter: u8) -> bool {
+    let table = match delimiter {
+        b',' => &SPECIAL_COMMA,
+        b'\t' => &SPECIAL_TAB,
+        d => return field.iter().any(|&b| b == d || b == b'"' || b == b'\n' || b == b'\r'),
+    };
+    field.iter().any(|&b| table[usize::from(b)])
+}
+
 /// The bytes that make the csv crate's `QuoteStyle::Necessary` quote a field: the delimiter,
 /// `"`, CR and LF.
 const fn special(delimiter: u8) -> [bool; 256] {
@@ -604,23 +736,13 @@ const fn special(delimiter: u8) -> [bool; 256] {
 const SPECIAL_COMMA: [bool; 256] = special(b',');
 const SPECIAL_TAB: [bool; 256] = special(b'\t');
 
-/// True when the csv crate's `QuoteStyle::Necessary` quotes `field` (for the delimiters and
-/// terminators of these targets).
-fn needs_quotes(field: &[u8], delimiter: u8) -> bool {
-    let table = match delimiter {
-        b',' => &SPECIAL_COMMA,
-        b'\t' => &SPECIAL_TAB,
-        d => return field.iter().any(|&b| b == d || b == b'"' || b == b'\n' || b == b'\r'),
-    };
-    field.iter().any(|&b| table[usize::from(b)])
-}
-
 /// What finished [`RowWriter`]s leave for the next invoice on the thread (allocations only).
 #[derive(Default)]
 struct Pool {
     text: String,
     bytes: Vec<u8>,
     groups: Vec<Repeated>,
+    plain: Option<Box<Plain>>,
 }
 
 thread_local! {
@@ -650,12 +772,16 @@ pub(crate) fn write_headers(rules: &Rules, out: &mut dyn io::Write, rows: &[&[&s
 
 impl<'a> RowWriter<'a> {
     pub(crate) fn new(rules: Rules, out: &'a mut Vec<u8>) -> RowWriter<'a> {
-        let Pool { text, bytes, mut groups } =
+        let Pool { text, bytes, mut groups, plain } =
             POOL.with(|p| p.try_borrow_mut().map(|mut p| std::mem::take(&mut *p))).unwrap_or_default();
         for g in &mut groups {
             g.valid = false;
         }
-        RowWriter { out, rules, text, bytes, col: 0, groups, error: None }
+        let plain = match plain {
+            Some(plain) if plain.key == Plain::key(&rules) => Some(plain),
+            _ => Some(Box::new(Plain::new(&rules))),
+        };
+        RowWriter { out, rules, text, bytes, col: 0, groups, plain }
     }
 
     /// Start a cell: the delimiter unless it is the first of the row.
@@ -666,21 +792,23 @@ impl<'a> RowWriter<'a> {
         self.col += 1;
     }
 
-    /// Append `raw` as a field: as it is, or quoted by the csv crate.
-    fn field(out: &mut Vec<u8>, rules: &Rules, raw: &[u8], error: &mut Option<csv::Error>) {
+    /// Append `raw` as a field: as it is, or quoted as the csv crate quotes it (between `"`,
+    /// each `"` doubled).
+    fn field(out: &mut Vec<u8>, rules: &Rules, raw: &[u8]) {
         if !needs_quotes(raw, rules.delimiter) {
             out.extend_from_slice(raw);
             return;
         }
-        let mut w = csv_writer(rules, Vec::with_capacity(raw.len() + 8), raw.len() + 8);
-        let written = w.write_field(raw).and_then(|()| w.write_record(None::<&[u8]>)).and_then(|()| Ok(w.flush()?));
-        if let Err(e) = written {
-            error.get_or_insert(e);
-            return;
+        out.reserve(raw.len() + 2);
+        out.push(b'"');
+        let mut rest = raw;
+        while let Some(q) = rest.iter().position(|&b| b == b'"') {
+            out.extend_from_slice(&rest[..=q]);
+            out.push(b'"');
+            rest = &rest[q + 1..];
         }
-        let quoted = w.get_ref();
-        let terminator = if rules.crlf { 2 } else { 1 };
-        out.extend_from_slice(&quoted[..quoted.len().saturating_sub(terminator)]);
+        out.extend_from_slice(rest);
+        out.push(b'"');
     }
 
     /// Finish the invoice; an error names no field (it is the buffer's).
@@ -689,39 +817,83 @@ impl<'a> RowWriter<'a> {
             text: std::mem::take(&mut self.text),
             bytes: std::mem::take(&mut self.bytes),
             groups: std::mem::take(&mut self.groups),
+            plain: self.plain.take(),
         };
         POOL.with(|p| {
             if let Ok(mut p) = p.try_borrow_mut() {
                 *p = pool;
             }
         });
-        match self.error.take() {
-            None => Ok(()),
-            Some(e) => Err(Problem::error(invoice, "write_failed", "", format!("writing the rows failed: {e}"))),
-        }
+        // writing into memory cannot fail; the invoice is for the error a writer could have
+        let _ = invoice;
+        Ok(())
     }
 }
 
-impl Cells for RowWriter<'_> {
-    fn text(&mut self, _at: At, value: &str, field: Field) {
+impl RowWriter<'_> {
+    /// Write a text cell; what [`clean_into`] changed (`None`: nothing).
+    fn write_text(&mut self, value: &str, field: Field) -> Option<Changes> {
         self.start_cell();
+        let max = match field {
+            Field::Name(m) | Field::SoftName(m) | Field::Text(m) => m,
+        };
+        let bytes = value.as_bytes();
+        if bytes.len() <= max
+            && !bytes.first().is_some_and(|b| matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+            && self.plain.as_ref().is_some_and(|p| !bytes.iter().any(|&b| p.table[usize::from(b)]))
+        {
+            // what clean_into, the code page and the quoting would all leave as it is
+            self.out.extend_from_slice(bytes);
+            return None;
+        }
         let mut scratch = std::mem::take(&mut self.text);
-        let text = match clean_into(value, &self.rules, field, &mut scratch) {
+        let changes = clean_into(value, &self.rules, field, &mut scratch);
+        let text = match changes {
             None => value,
             Some(_) => scratch.as_str(),
         };
         if self.rules.charset == Charset::Windows1252 && !text.is_ascii() {
             encode_cp1252(text, &mut self.bytes);
-            Self::field(self.out, &self.rules, &self.bytes, &mut self.error);
+            Self::field(self.out, &self.rules, &self.bytes);
         } else {
-            Self::field(self.out, &self.rules, text.as_bytes(), &mut self.error);
+            Self::field(self.out, &self.rules, text.as_bytes());
         }
         self.text = scratch;
+        changes
+    }
+
+    /// Repeat group `id` when it was written for this invoice at this column.
+    fn repeat(&mut self, id: usize) -> bool {
+        if let Some(g) = self.groups.get(id) {
+            if g.valid && g.start == self.col {
+                self.out.extend_from_slice(&g.bytes);
+                self.col += g.cells;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Keep what group `id` wrote from column `start` (byte `at`) on, for the next rows.
+    fn remember(&mut self, id: usize, start: usize, at: usize) {
+        if self.groups.len() <= id {
+            self.groups.resize_with(id + 1, Repeated::default);
+        }
+        let g = &mut self.groups[id];
+        g.bytes.clear();
+        g.bytes.extend_from_slice(&self.out[at..]);
+        (g.valid, g.start, g.cells) = (true, start, self.col - start);
+    }
+}
+
+impl Cells for RowWriter<'_> {
+    fn text(&mut self, _at: At, value: &str, field: Field) {
+        self.write_text(value, field);
     }
 
     fn code(&mut self, value: &str) {
         self.start_cell();
-        Self::field(self.out, &self.rules, value.as_bytes(), &mut self.error);
+        Self::field(self.out, &self.rules, value.as_bytes());
     }
 
     fn code_concat(&mut self, parts: &[&str]) {
@@ -763,22 +935,12 @@ impl Cells for RowWriter<'_> {
     }
 
     fn same_every_row(&mut self, id: usize, cells: impl FnOnce(&mut Self)) {
-        if let Some(g) = self.groups.get(id) {
-            if g.valid && g.start == self.col {
-                self.out.extend_from_slice(&g.bytes);
-                self.col += g.cells;
-                return;
-            }
+        if self.repeat(id) {
+            return;
         }
         let (start, at) = (self.col, self.out.len());
         cells(self);
-        if self.groups.len() <= id {
-            self.groups.resize_with(id + 1, Repeated::default);
-        }
-        let g = &mut self.groups[id];
-        g.bytes.clear();
-        g.bytes.extend_from_slice(&self.out[at..]);
-        (g.valid, g.start, g.cells) = (true, start, self.col - start);
+        self.remember(id, start, at);
     }
 }
 
@@ -828,14 +990,43 @@ impl<'a> Checker<'a> {
     }
 }
 
-fn shorten(s: &str) -> String {
+/// `s`, cut to 60 characters (with `…`) for messages.
+fn shorten(s: &str) -> Cow<'_, str> {
     const MAX: usize = 60;
-    if s.chars().count() <= MAX {
-        s.to_string()
+    if s.len() <= MAX || s.chars().count() <= MAX {
+        Cow::Borrowed(s)
     } else {
         let mut t: String = s.chars().take(MAX).collect();
         t.push('…');
-        t
+        Cow::Owned(t)
+    }
+}
+
+/// `parts` one after the other (messages and paths: cheaper than `format!`).
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// An integer as text, without allocating.
+pub(crate) struct Int {
+    digits: [u8; 20],
+    start: usize,
+}
+
+impl Int {
+    pub(crate) fn new(n: usize) -> Int {
+        let mut digits = [0u8; 20];
+        let start = crate::digits::write_u64_back(n as u64, &mut digits, 20);
+        Int { digits, start }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // only ASCII digits were written
+        std::str::from_utf8(&self.digits[self.start..]).unwrap_or("0")
     }
 }
 
@@ -853,75 +1044,7 @@ impl Cells for Checker<'_> {
             return;
         }
         let changes = changes_of(value, &self.rules, field);
-        if !changes.any() {
-            return;
-        }
-        self.reported.push((at, field));
-        self.reported.push((at, field));
-        let target = self.rules.target;
-        let name = matches!(field, Field::Name(_) | Field::SoftName(_));
-        if changes.sanitized {
-            let message = if self.rules.no_semicolon {
-                format!("{target} cannot take tabs, line breaks or ';' inside a field; they are written as spaces (';' as ',')")
-            } else {
-                format!("{target} cannot take tabs or line breaks inside a field; they are written as spaces")
-            };
-            self.warning(at, "sanitized", message);
-        }
-        if changes.unsupported {
-            if name {
-                self.error(
-                    at,
-                    "unsupported_character",
-                    format!(
-                        "'{}' has characters {target} cannot take (it reads Windows-1252 only); map it to a name without them",
-                        shorten(value)
-                    ),
-                );
-            } else {
-                self.warning(
-                    at,
-                    "unsupported_character",
-                    format!("characters {target} cannot take (it reads Windows-1252 only) are written as '?'"),
-                );
-            }
-        }
-        if changes.transliterated {
-            let mut text = String::new();
-            let _ = clean_into(value, &self.rules, field, &mut text);
-            self.warning(
-                at,
-                "transliterated",
-                format!("written as '{}' ({target} reads Windows-1252 only)", shorten(&text)),
-            );
-        }
-        if changes.neutralised {
-            let first = value.chars().next().unwrap_or(' ');
-            self.warning(
-                at,
-                "formula_neutralised",
-                format!(
-                    "starts with {}, which a spreadsheet would run as a formula; written with a leading apostrophe",
-                    describe(first)
-                ),
-            );
-        }
-        if changes.truncated {
-            let max = match field {
-                Field::Text(m) | Field::Name(m) | Field::SoftName(m) => m,
-            };
-            self.warning(at, "truncated", format!("cut to {max} characters ({target} takes at most {max})"));
-        }
-        if let Some(len) = changes.too_long {
-            let max = match field {
-                Field::Text(m) | Field::Name(m) | Field::SoftName(m) => m,
-            };
-            let message = format!("'{}' has {len} characters; {target} takes at most {max}", shorten(value));
-            match field {
-                Field::SoftName(_) => self.warning(at, "too_long", message),
-                _ => self.error(at, "too_long", message),
-            }
-        }
+        self.report(at, value, field, changes);
     }
 
     fn code(&mut self, _value: &str) {
@@ -958,6 +1081,148 @@ impl Cells for Checker<'_> {
         if let Some(slot) = self.groups.get_mut(id) {
             *slot = Some((start, self.col - start));
         }
+    }
+}
+
+impl Checker<'_> {
+    /// Report what a text cell at `at` changes (`changes` of `value`); a place whose problems
+    /// were reported is not reported again.
+    fn report(&mut self, at: At, value: &str, field: Field, changes: Changes) {
+        if !changes.any() || self.reported.contains(&(at, field)) {
+            return;
+        }
+        self.reported.push((at, field));
+        let target = self.rules.target;
+        let name = matches!(field, Field::Name(_) | Field::SoftName(_));
+        if changes.sanitized {
+            let message = if self.rules.no_semicolon {
+                concat(&[
+                    target,
+                    " cannot take tabs, line breaks or ';' inside a field; they are written as spaces (';' as ',')",
+                ])
+            } else {
+                concat(&[target, " cannot take tabs or line breaks inside a field; they are written as spaces"])
+            };
+            self.warning(at, "sanitized", message);
+        }
+        if changes.unsupported {
+            if name {
+                self.error(
+                    at,
+                    "unsupported_character",
+                    concat(&[
+                        "'",
+                        &shorten(value),
+                        "' has characters ",
+                        target,
+                        " cannot take (it reads Windows-1252 only); map it to a name without them",
+                    ]),
+                );
+            } else {
+                self.warning(
+                    at,
+                    "unsupported_character",
+                    concat(&["characters ", target, " cannot take (it reads Windows-1252 only) are written as '?'"]),
+                );
+            }
+        }
+        if changes.transliterated {
+            let mut text = String::new();
+            let _ = clean_into(value, &self.rules, field, &mut text);
+            self.warning(
+                at,
+                "transliterated",
+                concat(&["written as '", &shorten(&text), "' (", target, " reads Windows-1252 only)"]),
+            );
+        }
+        if changes.neutralised {
+            let first = value.chars().next().unwrap_or(' ');
+            self.warning(
+                at,
+                "formula_neutralised",
+                format!(
+                    "starts with {}, which a spreadsheet would run as a formula; written with a leading apostrophe",
+                    describe(first)
+                ),
+            );
+        }
+        if changes.truncated {
+            let max = match field {
+                Field::Text(m) | Field::Name(m) | Field::SoftName(m) => m,
+            };
+            let max = Int::new(max);
+            let max = max.as_str();
+            self.warning(
+                at,
+                "truncated",
+                concat(&["cut to ", max, " characters (", target, " takes at most ", max, ")"]),
+            );
+        }
+        if let Some(len) = changes.too_long {
+            let max = match field {
+                Field::Text(m) | Field::Name(m) | Field::SoftName(m) => m,
+            };
+            let message = concat(&[
+                "'",
+                &shorten(value),
+                "' has ",
+                Int::new(len).as_str(),
+                " characters; ",
+                target,
+                " takes at most ",
+                Int::new(max).as_str(),
+            ]);
+            match field {
+                Field::SoftName(_) => self.warning(at, "too_long", message),
+                _ => self.error(at, "too_long", message),
+            }
+        }
+    }
+}
+
+/// Checks and writes in one pass over the rows (see [`check_and_write_with`]): each text cell
+/// is cleaned once, written, and what it changed is reported as [`Checker`] reports it.
+pub(crate) struct Both<'a> {
+    w: RowWriter<'a>,
+    c: Checker<'a>,
+}
+
+impl Cells for Both<'_> {
+    fn text(&mut self, at: At, value: &str, field: Field) {
+        if let Some(changes) = self.w.write_text(value, field) {
+            self.c.report(at, value, field, changes);
+        }
+    }
+    fn code(&mut self, value: &str) {
+        self.w.code(value);
+    }
+    fn code_concat(&mut self, parts: &[&str]) {
+        self.w.code_concat(parts);
+    }
+    fn amount(&mut self, value: Decimal, dp: u32) {
+        self.w.amount(value, dp);
+    }
+    fn number(&mut self, value: Decimal) {
+        self.w.number(value);
+    }
+    fn date(&mut self, value: Option<NaiveDate>, style: DateStyle) {
+        self.w.date(value, style);
+    }
+    fn int(&mut self, value: u64) {
+        self.w.int(value);
+    }
+    fn end_row(&mut self) {
+        self.w.end_row();
+    }
+
+    fn same_every_row(&mut self, id: usize, cells: impl FnOnce(&mut Self)) {
+        // the checker skips a group exactly when the writer repeats it (same columns)
+        if self.w.repeat(id) {
+            return;
+        }
+        let (start, at) = (self.w.col, self.w.out.len());
+        cells(self);
+        self.w.remember(id, start, at);
     }
 }
 
@@ -1060,6 +1325,8 @@ pub(crate) struct Prepared<'a> {
     pub(crate) lines: Vec<OutLine<'a>>,
     /// Decimals of the currency.
     pub(crate) dp: u32,
+    /// What was prepared: with [`Mode::Write`] every amount is known.
+    pub(crate) mode: Mode,
 }
 
 impl Prepared<'_> {
@@ -1148,6 +1415,11 @@ fn group_key(category: TaxCategory, rate: Decimal) -> String {
     String::from_utf8(key).unwrap_or_default()
 }
 
+/// `a == b`, answered without rust_decimal's comparison when both are spelled alike.
+fn same_value(a: Decimal, b: Decimal) -> bool {
+    a.serialize() == b.serialize() || a == b
+}
+
 /// Prepare an invoice: totals, tax groups, and the exported lines of the configured summary
 /// level, each with its share of the tax.
 ///
@@ -1170,7 +1442,7 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
                 let first = invoice
                     .lines
                     .iter()
-                    .position(|l| l.effective_tax_category() == g.category && l.tax_rate == g.rate)
+                    .position(|l| l.effective_tax_category() == g.category && same_value(l.tax_rate, g.rate))
                     .unwrap_or(0);
                 groups.push(Group {
                     category: g.category,
@@ -1195,7 +1467,7 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
                     line_nets.push(n);
                 }
                 let category = line.effective_tax_category();
-                if !groups.iter().any(|g| g.category == category && g.rate == line.tax_rate) {
+                if !groups.iter().any(|g| g.category == category && same_value(g.rate, line.tax_rate)) {
                     let rate = line.tax_rate.normalize();
                     groups.push(Group {
                         category,
@@ -1215,7 +1487,8 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
     for (i, line) in invoice.lines.iter().enumerate() {
         let net = line_nets.get(i).copied().unwrap_or_default();
         let category = line.effective_tax_category();
-        let group = groups.iter().position(|g| g.category == category && g.rate == line.tax_rate).unwrap_or(0);
+        let group =
+            groups.iter().position(|g| g.category == category && same_value(g.rate, line.tax_rate)).unwrap_or(0);
         let rate = groups.get(group).map_or(line.tax_rate, |g| g.rate);
         lines.push(OutLine {
             first: i,
@@ -1269,7 +1542,7 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
     if config.summary == Summary::Basic {
         lines = summarise(lines, config);
     }
-    Ok(Prepared { invoice, config, net, tax, gross, groups, lines, dp: currency.exponent() })
+    Ok(Prepared { invoice, config, net, tax, gross, groups, lines, dp: currency.exponent(), mode })
 }
 
 /// One line per (income account, tax category, rate), in the order of first appearance.
@@ -1408,6 +1681,57 @@ pub(crate) fn write_with(
     w.finish(invoice)
 }
 
+/// [`check_with`], then, when it found no error, [`write_with`], from one preparation of the
+/// invoice ([`Mode::Write`]; the target's checks and rows find in it everything that
+/// [`Mode::Check`] gives them) and one pass over the rows ([`Both`]): the rows are written
+/// while they are checked, and taken back when the check found an error. When that
+/// preparation fails (an overflow), the check runs on its own, as [`check_with`] would, and
+/// the write fails as [`write_with`] would.
+pub(crate) fn check_and_write_with(
+    invoice: &Invoice,
+    config: &Config,
+    rules: Rules,
+    out: &mut Vec<u8>,
+    own: impl FnOnce(&Prepared<'_>, &mut Checker<'_>),
+    check_rows: impl FnOnce(&Prepared<'_>, &mut Checker<'_>),
+    rows: impl FnOnce(&Prepared<'_>, &mut Both<'_>),
+) -> CheckedWrite {
+    let p = match prepare(invoice, config, Mode::Write) {
+        Ok(p) => p,
+        Err(problem) => {
+            let problems = check_with(invoice, config, rules, own, check_rows);
+            if problems.iter().any(|p| p.severity == Severity::Error) {
+                return CheckedWrite::Refused(problems);
+            }
+            return CheckedWrite::Failed(problem);
+        }
+    };
+    let mut c = Checker::new(invoice, rules);
+    own(&p, &mut c);
+    if c.problems.iter().any(|p| p.severity == Severity::Error) {
+        // refused whatever the rows say: check them without writing
+        check_rows(&p, &mut c);
+        return CheckedWrite::Refused(c.into_problems());
+    }
+    let start = out.len();
+    let mut both = Both { w: RowWriter::new(rules, out), c };
+    rows(&p, &mut both);
+    let Both { w, c } = both;
+    let problems = c.into_problems();
+    if problems.iter().any(|p| p.severity == Severity::Error) {
+        let _ = w.finish(invoice);
+        out.truncate(start);
+        return CheckedWrite::Refused(problems);
+    }
+    match w.finish(invoice) {
+        Ok(()) => CheckedWrite::Written(problems),
+        Err(problem) => {
+            out.truncate(start);
+            CheckedWrite::Failed(problem)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1509,6 +1833,140 @@ mod tests {
         assert_eq!(p.lines.iter().map(|l| l.tax).sum::<Decimal>(), dec!(0.03));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn decimal_text_is_display(
+            lo: u32, mid: u32, hi in proptest::prop_oneof![proptest::strategy::Just(0u32), proptest::prelude::any::<u32>()],
+            negative: bool, scale in 0u32..=28, small: bool,
+        ) {
+            let v = Decimal::from_parts(lo, if small { 0 } else { mid }, if small { 0 } else { hi }, negative, scale);
+            proptest::prop_assert_eq!(decimal_text(v), v.to_string());
+        }
+
+        #[test]
+        fn numbers_are_written_as_rescaled(
+            lo: u32, mid: u32, hi in proptest::prop_oneof![proptest::strategy::Just(0u32), proptest::prelude::any::<u32>()],
+            negative: bool, scale in 0u32..=28, dp in proptest::option::of(0u32..=28), small: bool,
+        ) {
+            let v = Decimal::from_parts(lo, if small { 0 } else { mid }, if small { 0 } else { hi }, negative, scale);
+            let (mut fast, mut general) = (Vec::new(), Vec::new());
+            push_decimal(v, dp, &mut fast);
+            push_decimal_rescaled(v, dp, &mut general);
+            proptest::prop_assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(general).unwrap());
+        }
+    }
+
+    #[test]
+    fn plain_texts_are_written_as_the_full_path_writes_them() {
+        let texts = [
+            "plain",
+            "",
+            "a,b",
+            "tab\there",
+            "say \"hi\"",
+            "=1+2",
+            "-5",
+            "semi;colon",
+            "Müller",
+            "Łódź",
+            "日本",
+            "line\r\nbreak",
+            "\u{85}next",
+            "abcdefghijklmnopqrstuvwxyz",
+            "INV-2024-000123",
+        ];
+        let csv = Rules {
+            target: "t",
+            charset: Charset::Utf8,
+            delimiter: b',',
+            crlf: false,
+            single_line: true,
+            no_semicolon: false,
+        };
+        let sage = Rules {
+            target: "t",
+            charset: Charset::Windows1252,
+            delimiter: b',',
+            crlf: false,
+            single_line: true,
+            no_semicolon: false,
+        };
+        for rules in [UTF8, IIF, csv, sage] {
+            for field in [Field::Text(NO_LIMIT), Field::Text(10), Field::Name(41), Field::SoftName(11), Field::Name(3)]
+            {
+                for t in texts {
+                    let (mut fast, mut full) = (Vec::new(), Vec::new());
+                    let mut w = RowWriter::new(rules, &mut fast);
+                    let a = w.write_text(t, field);
+                    let _ = w.finish(
+                        &Invoice::builder(invoice_core::Customer::new("C", "C"), invoice_core::Currency::EUR).build(),
+                    );
+                    let mut w = RowWriter::new(rules, &mut full);
+                    w.plain = None;
+                    let b = w.write_text(t, field);
+                    assert_eq!((fast, a), (full, b), "{t:?} {field:?} {rules:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn quotes_are_needed_for_the_delimiter_quotes_and_line_breaks() {
+        let naive = |f: &[u8], d: u8| f.iter().any(|&b| b == d || b == b'"' || b == b'\n' || b == b'\r');
+        let mut fields: Vec<Vec<u8>> = vec![b"".to_vec(), b"plain text of some length".to_vec()];
+        for special in [b',', b'\t', b'"', b'\n', b'\r', b';', 0x80, 0xff, 0x0b] {
+            for len in 0..20 {
+                for at in 0..len {
+                    let mut f = vec![b'a'; len];
+                    f[at] = special;
+                    fields.push(f);
+                }
+            }
+        }
+        fields.push("Müller, GmbH".as_bytes().to_vec());
+        for f in &fields {
+            for d in [b',', b'\t', b';'] {
+                assert_eq!(needs_quotes(f, d), naive(f, d), "{f:?} {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn paths_and_messages_are_what_format_gives() {
+        for i in [0usize, 7, 12, 345, usize::MAX] {
+            assert_eq!(At::Line(i, "item").path(), format!("lines[{i}].item"));
+            assert_eq!(Int::new(i).as_str(), i.to_string());
+        }
+        assert_eq!(At::Config("class").path(), "config.class");
+        assert_eq!(At::Invoice("memo").path(), "memo");
+        let long = "x".repeat(70);
+        assert_eq!(shorten(&long), format!("{}…", "x".repeat(60)));
+        assert_eq!(shorten("Łódź"), "Łódź");
+        let invoice = Invoice::builder(invoice_core::Customer::new("C", "C"), invoice_core::Currency::EUR).build();
+        let mut c = Checker::new(&invoice, IIF);
+        c.report(
+            At::Invoice("number"),
+            "INV-2024-000123",
+            Field::SoftName(11),
+            changes_of("INV-2024-000123", &IIF, Field::SoftName(11)),
+        );
+        c.report(At::Line(3, "description"), &long, Field::Text(40), changes_of(&long, &IIF, Field::Text(40)));
+        c.report(At::Line(1, "item"), "Łódź;日本", Field::Name(41), changes_of("Łódź;日本", &IIF, Field::Name(41)));
+        let messages: Vec<String> = c.problems.iter().map(|p| format!("{} {} {}", p.path, p.code, p.message)).collect();
+        assert_eq!(
+            messages,
+            [
+                "number too_long 'INV-2024-000123' has 15 characters; t takes at most 11",
+                "lines[3].description truncated cut to 40 characters (t takes at most 40)",
+                "lines[1].item sanitized t cannot take tabs, line breaks or ';' inside a field; they are written as spaces (';' as ',')",
+                "lines[1].item unsupported_character 'Łódź;日本' has characters t cannot take (it reads Windows-1252 only); map it to a name without them",
+                "lines[1].item transliterated written as 'Lódz,??' (t reads Windows-1252 only)",
+            ]
+        );
+    }
+
     #[test]
     fn amounts_have_fixed_decimals_and_no_negative_zero() {
         let amount = |d: Decimal, dp: Option<u32>| {
@@ -1533,5 +1991,17 @@ mod tests {
         let mut s = Vec::new();
         DateStyle::UsShort.write(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(), &mut s);
         assert_eq!(s, b"01/05/26");
+        // the four-digit path writes what the general one does
+        let styles = [DateStyle::Iso, DateStyle::Us, DateStyle::Uk, DateStyle::UsShort, DateStyle::Compact];
+        let mut d = NaiveDate::from_ymd_opt(0, 1, 1).unwrap();
+        while d.year() < 10_000 {
+            for style in styles {
+                let (mut fast, mut general) = (Vec::new(), Vec::new());
+                style.write(d, &mut fast);
+                style.write_padded(d.year() as u64, u64::from(d.month()), u64::from(d.day()), &mut general);
+                assert_eq!(fast, general, "{d} {style:?}");
+            }
+            d = d + chrono::Duration::days(if d.year() % 97 == 0 { 1 } else { 37 });
+        }
     }
 }

@@ -44,10 +44,10 @@ use rust_decimal::Decimal;
 
 use crate::config::Config;
 use crate::csvutil::{
-    check_accounts, check_currency_decimals, check_issue_date, check_with, write_headers, write_with, At, Cells,
-    Charset, Checker, DateStyle, Field, Group, Prepared, Rules,
+    check_accounts, check_and_write_with, check_currency_decimals, check_issue_date, check_with, concat, write_headers,
+    write_with, At, Cells, Charset, Checker, DateStyle, Field, Group, Int, Prepared, Rules,
 };
-use crate::{Format, Layout, Problem};
+use crate::{CheckedWrite, Format, Layout, Problem};
 
 /// QuickBooks Desktop IIF.
 pub(crate) struct Iif;
@@ -133,10 +133,11 @@ fn own_checks(p: &Prepared<'_>, c: &mut Checker<'_>) {
         c.warning(
             At::Invoice("lines"),
             "multiple_tax_rates",
-            format!(
-                "the invoice has {} tax rates, written as one sales-tax line each; QuickBooks Desktop US applies one sales-tax item per invoice",
-                taxes.len()
-            ),
+            concat(&[
+                "the invoice has ",
+                Int::new(taxes.len()).as_str(),
+                " tax rates, written as one sales-tax line each; QuickBooks Desktop US applies one sales-tax item per invoice",
+            ]),
         );
     }
 }
@@ -236,5 +237,9 @@ impl Format for Iif {
 
     fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
         write_with(invoice, config, RULES, out, |p, w| rows(p, w))
+    }
+
+    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
+        check_and_write_with(invoice, config, RULES, out, own_checks, |p, c| rows(p, c), |p, b| rows(p, b))
     }
 }

@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::io::Write;
 
 use invoice_core::{Invoice, InvoiceId, Outcome};
@@ -49,6 +50,7 @@ mod qbo_json;
 mod qbxml;
 mod sage300;
 mod sage50;
+mod scan;
 mod targets_csv;
 mod targets_xml;
 mod ubl;
@@ -136,10 +138,35 @@ pub trait Format: Send + Sync {
     }
     /// Append one invoice's records (or its whole document) to `out`. An error names the field.
     fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> std::result::Result<(), Problem>;
+    /// [`Format::check`], then, when it found no error, [`Format::write_invoice`] into `out`:
+    /// what the drivers do with every invoice. Formats whose check and writer prepare the
+    /// invoice the same way override it to prepare once; the result must be exactly that of
+    /// the two calls (the same problems in the same order, the same bytes).
+    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
+        let problems = self.check(invoice, config);
+        if problems.iter().any(|p| p.severity == Severity::Error) {
+            return CheckedWrite::Refused(problems);
+        }
+        match self.write_invoice(invoice, config, out) {
+            Ok(()) => CheckedWrite::Written(problems),
+            Err(p) => CheckedWrite::Failed(p),
+        }
+    }
     /// What comes after the last invoice of a one-file export (closing envelope).
     fn end(&self, _config: &Config, _out: &mut dyn Write) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// What [`Format::check_and_write`] did with one invoice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckedWrite {
+    /// [`Format::check`] found errors: nothing was written. Every problem `check` returned.
+    Refused(Vec<Problem>),
+    /// Written; the warnings `check` returned.
+    Written(Vec<Problem>),
+    /// `check` found no error, but [`Format::write_invoice`] failed with this problem.
+    Failed(Problem),
 }
 
 /// Receives the documents of a one-document-per-invoice export.
@@ -247,21 +274,25 @@ fn render(format: &dyn Format, invoice: &Invoice, config: &Config, buf: &mut Vec
         result.outcome = Outcome::Skipped { reason };
         return result;
     }
-    let (errors, warnings): (Vec<Problem>, Vec<Problem>) =
-        format.check(invoice, config).into_iter().partition(|p| p.severity == Severity::Error);
-    if !errors.is_empty() {
-        let message =
-            errors.iter().map(|p| format!("{}: {} ({})", p.path, p.message, p.code)).collect::<Vec<_>>().join("; ");
-        result.outcome = Outcome::Failed { message };
-        return result;
-    }
     buf.clear();
-    if let Err(p) = format.write_invoice(invoice, config, buf) {
-        buf.clear();
-        result.outcome = Outcome::Failed { message: format!("{}: {} ({})", p.path, p.message, p.code) };
-        return result;
+    match format.check_and_write(invoice, config, buf) {
+        CheckedWrite::Written(warnings) => result.warnings = warnings,
+        CheckedWrite::Refused(problems) => {
+            buf.clear();
+            let mut message = String::new();
+            for p in problems.iter().filter(|p| p.severity == Severity::Error) {
+                if !message.is_empty() {
+                    message.push_str("; ");
+                }
+                let _ = write!(message, "{}: {} ({})", p.path, p.message, p.code);
+            }
+            result.outcome = Outcome::Failed { message };
+        }
+        CheckedWrite::Failed(p) => {
+            buf.clear();
+            result.outcome = Outcome::Failed { message: format!("{}: {} ({})", p.path, p.message, p.code) };
+        }
     }
-    result.warnings = warnings;
     result
 }
 
@@ -276,7 +307,9 @@ pub fn export<'a, W: Write>(
     invoices: impl IntoIterator<Item = &'a Invoice>,
     mut out: W,
 ) -> Result<Report> {
-    let mut report = Report { format: format.name().to_string(), results: Vec::new() };
+    let invoices = invoices.into_iter();
+    let mut report =
+        Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.size_hint().0.min(1 << 20)) };
     let mut buf = Vec::new();
     format.begin(config, &mut out)?;
     for invoice in invoices {
@@ -298,7 +331,9 @@ pub fn export_documents<'a>(
     invoices: impl IntoIterator<Item = &'a Invoice>,
     sink: &mut dyn DocumentSink,
 ) -> Result<Report> {
-    let mut report = Report { format: format.name().to_string(), results: Vec::new() };
+    let invoices = invoices.into_iter();
+    let mut report =
+        Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.size_hint().0.min(1 << 20)) };
     let mut buf = Vec::new();
     for invoice in invoices {
         let result = render(format, invoice, config, &mut buf);

@@ -29,10 +29,10 @@ use invoice_core::Invoice;
 
 use crate::config::Config;
 use crate::csvutil::{
-    check_issue_date, check_tax_codes, check_with, refuse_credit_notes, write_headers, write_with, At, Cells, Charset,
-    Checker, DateStyle, Field, Prepared, Rules,
+    check_and_write_with, check_issue_date, check_tax_codes, check_with, refuse_credit_notes, write_headers,
+    write_with, At, Cells, Charset, Checker, DateStyle, Field, Prepared, Rules,
 };
-use crate::{Format, Layout, Problem};
+use crate::{CheckedWrite, Format, Layout, Problem};
 
 /// QuickBooks Online invoice import CSV.
 pub(crate) struct QboCsv;
@@ -141,5 +141,9 @@ impl Format for QboCsv {
 
     fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
         write_with(invoice, config, RULES, out, |p, w| rows(p, w))
+    }
+
+    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
+        check_and_write_with(invoice, config, RULES, out, own_checks, |p, c| rows(p, c), |p, b| rows(p, b))
     }
 }

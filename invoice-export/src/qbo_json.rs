@@ -28,6 +28,7 @@ use invoice_core::{Invoice, Kind, Line, LineKind};
 use rust_decimal::Decimal;
 
 use crate::config::Config;
+use crate::csvutil::{concat, decimal_text, Int};
 use crate::targets_xml::{tax_code, write_failed, Charset, Checker, TextRole};
 use crate::xmlutil::{fits, JsonOut};
 use crate::{Format, Layout, Problem};
@@ -152,22 +153,43 @@ impl Format for QboJson {
             if let Some((pricing, net)) = line_pricing(line, invoice) {
                 match pricing {
                     Pricing::Exact => {}
-                    Pricing::Restated(price) => c.warning(
-                        "price_adjusted",
-                        format!("lines[{i}].unit_price"),
-                        format!(
-                            "{} x {} is not the rounded amount {net}; sent as {} x {price} so that Amount = Qty x UnitPrice",
-                            line.quantity, line.unit_price, line.quantity
-                        ),
-                    ),
-                    Pricing::Single => c.warning(
-                        "price_adjusted",
-                        format!("lines[{i}].unit_price"),
-                        format!(
-                            "{} x {} is not the rounded amount {net}; sent as 1 x {net} so that Amount = Qty x UnitPrice",
-                            line.quantity, line.unit_price
-                        ),
-                    ),
+                    // the messages of every line of many invoices: built without format!
+                    Pricing::Restated(price) => {
+                        let quantity = decimal_text(line.quantity);
+                        c.warning(
+                            "price_adjusted",
+                            concat(&["lines[", Int::new(i).as_str(), "].unit_price"]),
+                            concat(&[
+                                &quantity,
+                                " x ",
+                                &decimal_text(line.unit_price),
+                                " is not the rounded amount ",
+                                &decimal_text(net),
+                                "; sent as ",
+                                &quantity,
+                                " x ",
+                                &decimal_text(price),
+                                " so that Amount = Qty x UnitPrice",
+                            ]),
+                        )
+                    }
+                    Pricing::Single => {
+                        let net = decimal_text(net);
+                        c.warning(
+                            "price_adjusted",
+                            concat(&["lines[", Int::new(i).as_str(), "].unit_price"]),
+                            concat(&[
+                                &decimal_text(line.quantity),
+                                " x ",
+                                &decimal_text(line.unit_price),
+                                " is not the rounded amount ",
+                                &net,
+                                "; sent as 1 x ",
+                                &net,
+                                " so that Amount = Qty x UnitPrice",
+                            ]),
+                        )
+                    }
                 }
             }
         }

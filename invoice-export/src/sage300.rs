@@ -32,10 +32,10 @@ use invoice_core::Invoice;
 
 use crate::config::Config;
 use crate::csvutil::{
-    check_accounts, check_issue_date, check_with, write_headers, write_with, At, Cells, Charset, Checker, DateStyle,
-    Field, Prepared, Rules,
+    check_accounts, check_and_write_with, check_issue_date, check_with, write_headers, write_with, At, Cells, Charset,
+    Checker, DateStyle, Field, Prepared, Rules,
 };
-use crate::{Format, Layout, Problem};
+use crate::{CheckedWrite, Format, Layout, Problem};
 
 /// Sage 300 A/R invoice batch.
 pub(crate) struct Sage300;
@@ -150,5 +150,9 @@ impl Format for Sage300 {
 
     fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
         write_with(invoice, config, RULES, out, |p, w| rows(p, w))
+    }
+
+    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
+        check_and_write_with(invoice, config, RULES, out, own_checks, |p, c| rows(p, c), |p, b| rows(p, b))
     }
 }

@@ -33,10 +33,11 @@ use rust_decimal::Decimal;
 
 use crate::config::Config;
 use crate::csvutil::{
-    check_accounts, check_currency_decimals, check_issue_date, check_tax_codes, check_with, refuse_credit_notes,
-    write_headers, write_with, At, Cells, Charset, Checker, DateStyle, Field, Prepared, Rules,
+    check_accounts, check_and_write_with, check_currency_decimals, check_issue_date, check_tax_codes, check_with,
+    refuse_credit_notes, write_headers, write_with, At, Cells, Charset, Checker, DateStyle, Field, Mode, Prepared,
+    Rules,
 };
-use crate::{Format, Layout, Problem};
+use crate::{CheckedWrite, Format, Layout, Problem};
 
 /// Xero sales invoice CSV.
 pub(crate) struct Xero;
@@ -116,23 +117,27 @@ fn own_checks(p: &Prepared<'_>, c: &mut Checker<'_>) {
             }
         }
     }
-    let totals = p.invoice.totals();
-    if let (Some((net, tax)), Ok(totals)) = (xero_amounts(p), totals) {
-        if net != totals.net {
+    // prepared for writing, the invoice's totals are known
+    let totals = match p.mode {
+        Mode::Write => Ok((p.net, p.tax)),
+        Mode::Check => p.invoice.totals().map(|t| (t.net, t.tax)),
+    };
+    if let (Some((net, tax)), Ok((total_net, total_tax))) = (xero_amounts(p), totals) {
+        if net != total_net {
             c.warning(
                 At::Invoice("lines"),
                 "amount_differs",
-                format!("{target} rounds line amounts half away from zero: net {net} instead of {}", totals.net),
+                format!("{target} rounds line amounts half away from zero: net {net} instead of {total_net}"),
             );
         }
-        if tax != totals.tax {
+        if tax != total_tax {
             c.warning(
                 At::Invoice("lines"),
                 "tax_rounding_differs",
                 format!(
                     "{target} computes tax per line: {tax} instead of {} (the engine rounds tax per rate), so the invoice total in {target} differs by {}; issue invoices for {target} with per-line tax rounding to have both agree",
-                    totals.tax,
-                    tax - totals.tax
+                    total_tax,
+                    tax - total_tax
                 ),
             );
         }
@@ -228,5 +233,9 @@ impl Format for Xero {
 
     fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
         write_with(invoice, config, RULES, out, |p, w| rows(p, w))
+    }
+
+    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
+        check_and_write_with(invoice, config, RULES, out, own_checks, |p, c| rows(p, c), |p, b| rows(p, b))
     }
 }

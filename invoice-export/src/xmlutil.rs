@@ -13,6 +13,8 @@ use chrono::{Datelike, NaiveDate};
 use quick_xml::escape::{escape, partial_escape};
 use rust_decimal::Decimal;
 
+use crate::scan;
+
 /// True for the characters XML 1.0 allows in a document (production `Char`).
 pub(crate) fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
@@ -22,8 +24,11 @@ pub(crate) fn is_xml_char(c: char) -> bool {
 /// U+FFFE and U+FFFF). Fast for the usual text: only bytes that can start such a character
 /// lead to a closer look.
 pub(crate) fn has_forbidden(s: &str) -> bool {
-    s.bytes().any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF)
-        && s.chars().any(|c| !is_xml_char(c))
+    scan::any(
+        s.as_bytes(),
+        |x| scan::below(x, 0x20) | scan::equal(x, 0xEF),
+        |b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF,
+    ) && s.chars().any(|c| !is_xml_char(c))
 }
 
 /// `s` without the characters XML 1.0 forbids.
@@ -100,7 +105,11 @@ pub(crate) struct Latin1<'a> {
 /// `s` in Latin-1: accents of Latin Extended-A dropped, typographic punctuation made plain,
 /// anything else outside Latin-1 replaced by `?`; characters XML forbids are removed.
 pub(crate) fn latin1(s: &str) -> Latin1<'_> {
-    let plain = s.bytes().all(|b| (0x20..0x80).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'));
+    let plain = !scan::any(
+        s.as_bytes(),
+        |x| scan::below(x, 0x20) | scan::high(x),
+        |b| !((0x20..0x80).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r')),
+    );
     if plain || (s.chars().all(|c| u32::from(c) <= 0xFF) && !has_forbidden(s)) {
         return Latin1 { text: Cow::Borrowed(s), changed: false, lossy: false };
     }
@@ -328,7 +337,11 @@ const INDENT: &[u8; 65] = b"\n                                                  
 /// forbids them), the markup characters `<`, `>` and `&`, and 0xEF (which starts U+FFFE and
 /// U+FFFF). With `latin1`, every non-ASCII byte as well.
 fn needs_care(s: &str, latin1: bool) -> bool {
-    s.bytes().any(|b| match b {
+    let chunk = |x: u64| {
+        let markup = scan::below(x, 0x20) | scan::equal(x, b'<') | scan::equal(x, b'>') | scan::equal(x, b'&');
+        markup | if latin1 { scan::high(x) } else { scan::equal(x, 0xEF) }
+    };
+    scan::any(s.as_bytes(), chunk, |b| match b {
         b'\t' | b'\n' | b'\r' => false,
         0..=0x1F | b'<' | b'>' | b'&' | 0xEF => true,
         0x80..=0xFF => latin1,
@@ -401,7 +414,19 @@ impl<'a> XmlOut<'a> {
             self.out.push(b' ');
             self.out.extend_from_slice(k.as_bytes());
             self.out.extend_from_slice(b"=\"");
-            let care = v.bytes().any(|b| matches!(b, 0..=0x1F | b'<' | b'>' | b'&' | b'"' | b'\'' | 0x80..=0xFF));
+            let care = scan::any(
+                v.as_bytes(),
+                |x| {
+                    scan::below(x, 0x20)
+                        | scan::high(x)
+                        | scan::equal(x, b'<')
+                        | scan::equal(x, b'>')
+                        | scan::equal(x, b'&')
+                        | scan::equal(x, b'"')
+                        | scan::equal(x, b'\'')
+                },
+                |b| matches!(b, 0..=0x1F | b'<' | b'>' | b'&' | b'"' | b'\'' | 0x80..=0xFF),
+            );
             if care {
                 let prepared = self.prepare(v);
                 self.out.extend_from_slice(escape(prepared.as_ref()).as_bytes());

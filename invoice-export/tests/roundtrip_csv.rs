@@ -425,3 +425,47 @@ fn xero_round_trips() {
     assert!(per_line.iter().all(|i| preflight(f, &config, [i]).iter().all(|p| p.code != "tax_rounding_differs")));
     round_trip_of(&per_line, "xero", &["credit_note_unsupported"], 1900, |bytes, _| read_xero(bytes, &per_line));
 }
+
+/// The drivers run `Format::check_and_write`, which the CSV-like targets implement in one
+/// pass over one preparation of the invoice. It must give exactly what `check`, then
+/// `write_invoice` give: the same bytes, the same problems in the same order, for invoices
+/// that export, that warn and that fail (default and mapped configurations, every target).
+#[test]
+fn one_pass_check_and_write_is_check_then_write() {
+    use invoice_export::{CheckedWrite, Severity, Summary};
+    // an invoice whose totals overflow: the one preparation fails, check alone decides
+    let mut huge = dataset()[0].clone();
+    huge.lines[0].quantity = Decimal::MAX;
+    huge.lines[0].unit_price = Decimal::from(2);
+    let mut broken = dataset()[1].clone();
+    broken.lines[1].tax_rate = Decimal::MAX;
+    let invoices: Vec<&Invoice> = dataset().iter().chain([&huge, &broken]).collect();
+    for name in ["csv", "iif", "qbo-csv", "sage50-us", "sage50-uk", "sage300", "xero"] {
+        let f = format(name).unwrap();
+        let basic = Config { summary: Summary::Basic, ..config(name) };
+        let (mut written, mut refused) = (0, 0);
+        for config in [config(name), Config::default(), basic] {
+            for invoice in invoices.iter().copied() {
+                let mut one = Vec::new();
+                let got = f.check_and_write(invoice, &config, &mut one);
+                let problems = f.check(invoice, &config);
+                let mut two = Vec::new();
+                let expected = if problems.iter().any(|p| p.severity == Severity::Error) {
+                    refused += 1;
+                    CheckedWrite::Refused(problems)
+                } else {
+                    written += 1;
+                    match f.write_invoice(invoice, &config, &mut two) {
+                        Ok(()) => CheckedWrite::Written(problems),
+                        Err(p) => CheckedWrite::Failed(p),
+                    }
+                };
+                assert_eq!(got, expected, "{name}: {:?}", invoice.number);
+                if matches!(got, CheckedWrite::Written(_)) {
+                    assert_eq!(one, two, "{name}: {:?}", invoice.number);
+                }
+            }
+        }
+        assert!(written > 0 && refused > 0, "{name}: {written} written, {refused} refused");
+    }
+}
