@@ -3,22 +3,17 @@
 //! `sage50-us`, `sage50-uk`, `sage300` and `xero` (pre-flight included: the driver checks
 //! every invoice before writing it). Goal (issue 4) on one core: each under 0.3 s.
 //!
-//! Also end to end, as the peer `py_export_csv.py` does it: read the JSON Lines file, build
-//! the invoices, write the generic CSV to a file. Goal: at least 10 times faster than the
-//! peer, which this bench runs three times in the same run (median printed with the ratio).
-//! Set `SKIP_PEER=1` to leave the peer out.
+//! The end-to-end comparison with the peer `py_export_csv.py` (read the JSONL with the
+//! product's reader, write the generic CSV) is the workspace bench `benches/end_to_end.rs`.
 //!
 //! Run with `cargo bench -p invoice-export --bench export_csv`; the numbers are recorded in
 //! `benches/README.md`. Under `cargo test` (no `--bench` argument) it runs once on 2,000
-//! invoices as a smoke test, without the peer.
+//! invoices as a smoke test.
 
 #[path = "../tests/common/dataset.rs"]
 mod dataset;
 
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use invoice_export::{export, format, Config, Mapping};
@@ -103,64 +98,5 @@ fn targets(c: &mut Criterion) {
     group.finish();
 }
 
-fn end_to_end(c: &mut Criterion) {
-    let n = size();
-    let jsonl = dataset::generate(n, 1);
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("export_csv_end_to_end.csv");
-    let csv = format("csv").unwrap_or_else(|e| panic!("{e}"));
-    let config = Config::default();
-    let mut group = c.benchmark_group("end_to_end");
-    group.sample_size(10).measurement_time(Duration::from_secs(10)).warm_up_time(Duration::from_secs(1));
-    group.bench_function(BenchmarkId::new("jsonl_to_generic_csv", n), |b| {
-        b.iter(|| {
-            let file = File::open(&jsonl).unwrap_or_else(|e| panic!("{e}"));
-            let invoices = dataset::parse_jsonl(std::io::BufReader::with_capacity(1 << 20, file))
-                .unwrap_or_else(|e| panic!("{e}"));
-            let w = BufWriter::with_capacity(1 << 20, File::create(&out).unwrap_or_else(|e| panic!("{e}")));
-            export(csv, &config, &invoices, w).unwrap_or_else(|e| panic!("{e}"))
-        })
-    });
-    group.finish();
-
-    if n < 100_000 || std::env::var_os("SKIP_PEER").is_some() {
-        return;
-    }
-    let peer = dataset::shared_dir().join("bench/py_export_csv.py");
-    let peer_out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("export_csv_peer.csv");
-    let mut times = Vec::new();
-    for _ in 0..3 {
-        let start = Instant::now();
-        let status = std::process::Command::new("python3").arg(&peer).arg(&jsonl).arg(&peer_out).status();
-        match status {
-            Ok(s) if s.success() => times.push(start.elapsed()),
-            other => {
-                eprintln!("peer py_export_csv.py did not run ({other:?}); no ratio");
-                return;
-            }
-        }
-    }
-    times.sort();
-    let median = times[1];
-    eprintln!("peer py_export_csv.py on the same file: median of 3 runs {:.3} s", median.as_secs_f64());
-    // our median, measured again outside criterion for the ratio
-    let mut ours = Vec::new();
-    for _ in 0..5 {
-        let start = Instant::now();
-        let file = File::open(&jsonl).unwrap_or_else(|e| panic!("{e}"));
-        let invoices =
-            dataset::parse_jsonl(std::io::BufReader::with_capacity(1 << 20, file)).unwrap_or_else(|e| panic!("{e}"));
-        let w = BufWriter::with_capacity(1 << 20, File::create(&out).unwrap_or_else(|e| panic!("{e}")));
-        export(csv, &config, &invoices, w).unwrap_or_else(|e| panic!("{e}"));
-        ours.push(start.elapsed());
-    }
-    ours.sort();
-    let ours = ours[2];
-    eprintln!(
-        "end to end (read JSONL, build invoices, write generic CSV): median of 5 runs {:.3} s; {:.1}x faster than the peer",
-        ours.as_secs_f64(),
-        median.as_secs_f64() / ours.as_secs_f64()
-    );
-}
-
-criterion_group!(benches, targets, end_to_end);
+criterion_group!(benches, targets);
 criterion_main!(benches);
