@@ -35,6 +35,11 @@ mod ui;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// A month end allocates and frees millions of small strings from several threads at once;
+/// mimalloc does that with less contention and fewer page faults than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What the command line asked for.
 #[derive(Debug, Clone)]
 pub struct Args {

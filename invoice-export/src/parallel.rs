@@ -112,6 +112,9 @@ pub fn export_parallel<W: Write>(
     threads: usize,
     mut out: W,
 ) -> Result<Report> {
+    if threads <= 1 {
+        return crate::export(format, config, invoices.iter().copied(), out);
+    }
     let mut report = Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.len()) };
     format.begin(config, &mut out)?;
     drive(format, config, invoices, threads, |_, rendered| {
@@ -134,6 +137,9 @@ pub fn export_documents_parallel(
     threads: usize,
     sink: &mut dyn DocumentSink,
 ) -> Result<Report> {
+    if threads <= 1 {
+        return crate::export_documents(format, config, invoices.iter().copied(), sink);
+    }
     let mut report = Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.len()) };
     drive(format, config, invoices, threads, |chunk, rendered| {
         for (invoice, range) in chunk.iter().zip(&rendered.ranges) {
@@ -190,7 +196,7 @@ mod tests {
             let config = Config::default();
             let mut one = Vec::new();
             let expected = export(f, &config, refs.iter().copied(), &mut one).unwrap();
-            for threads in [1, 2, 3, 64] {
+            for threads in [0, 1, 2, 3, 64] {
                 let mut many = Vec::new();
                 let report = export_parallel(f, &config, &refs, threads, &mut many).unwrap();
                 assert!(one == many, "{name}, {threads} threads: other bytes");
