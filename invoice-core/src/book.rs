@@ -719,7 +719,7 @@ impl Book {
         if invoices.is_empty() {
             return Err(Error::EmptySelection);
         }
-        let mut seen = HashSet::with_capacity(invoices.len());
+        let mut seen = Seen::new(self.state.invoices.len());
         for id in invoices {
             let inv = self.invoice(*id)?;
             if !seen.insert(*id) {
@@ -940,7 +940,7 @@ impl Book {
             });
         }
         let mut recorded = Vec::with_capacity(results.len());
-        let mut seen = HashSet::with_capacity(results.len());
+        let mut seen = Seen::new(self.state.invoices.len());
         for (id, outcome) in results {
             let inv = self.invoice(id)?;
             match b.results.get(&id) {
@@ -961,7 +961,7 @@ impl Book {
         }
         // Invoices without lines are never sent: record them as skipped with the others.
         for id in &b.invoices {
-            if !seen.contains(id) && b.results.get(id).is_some_and(ExportResult::is_open) {
+            if !seen.contains(*id) && b.results.get(id).is_some_and(ExportResult::is_open) {
                 let inv = self.invoice(*id)?;
                 if inv.export_skip_reason().is_some() {
                     recorded.push(self.recorded(inv, Outcome::Exported));
@@ -1312,5 +1312,27 @@ fn moved<S: crate::status::AxisState>(inv: &Invoice, from: S, to: S) -> Result<S
         Ok(to)
     } else {
         transition(&inv.label(), from, to)
+    }
+}
+
+/// The invoices a command has met so far, by index (the book's ids are dense): cheaper than a
+/// hash set over a selection of a whole month.
+struct Seen(Vec<bool>);
+
+impl Seen {
+    fn new(invoices: usize) -> Seen {
+        Seen(vec![false; invoices])
+    }
+
+    /// True the first time `id` is met (ids the book does not have are refused before).
+    fn insert(&mut self, id: InvoiceId) -> bool {
+        match index(id.0).and_then(|i| self.0.get_mut(i)) {
+            Some(seen) => !std::mem::replace(seen, true),
+            None => true,
+        }
+    }
+
+    fn contains(&self, id: InvoiceId) -> bool {
+        index(id.0).and_then(|i| self.0.get(i)).copied().unwrap_or(false)
     }
 }
