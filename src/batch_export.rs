@@ -15,6 +15,11 @@
 //!   file systems ([`safe_file_stem`](invoice_core::safe_file_stem)) plus the format's extension.
 //!
 //! The destination must not exist yet (an export never overwrites an earlier one).
+//!
+//! [`export_batch`] is [`stage_export`] (render to the temporary output, only reading the
+//! book, on every core) followed by [`commit_export`] (check, rename, record). Calling the two
+//! halves apart lets an application render several targets at once and then record each in
+//! its own batch, as `month_end`'s bulk mode does.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
