@@ -31,16 +31,7 @@
 //! amounts, as in the engine: `kind` says the money goes back. No mapping is required. Text
 //! cells that start with `=`, `+`, `-`, `@`, tab or CR get a leading apostrophe.
 
-use std::io;
-
-use invoice_core::Invoice;
-
-use crate::config::Config;
-use crate::csvutil::{
-    check_and_write_with, check_with, write_headers, write_with, At, Cells, Charset, DateStyle, Field, Prepared, Rules,
-    NO_LIMIT,
-};
-use crate::{CheckedWrite, Format, Layout, Problem};
+use crate::csvutil::{At, Cells, Charset, DateStyle, Field, Prepared, Rules, NO_LIMIT};
 
 /// The generic CSV.
 pub(crate) struct GenericCsv;
@@ -128,32 +119,4 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
     }
 }
 
-impl Format for GenericCsv {
-    fn name(&self) -> &'static str {
-        "csv"
-    }
-
-    fn extension(&self) -> &'static str {
-        "csv"
-    }
-
-    fn layout(&self) -> Layout {
-        Layout::OneFile
-    }
-
-    fn check(&self, invoice: &Invoice, config: &Config) -> Vec<Problem> {
-        check_with(invoice, config, RULES, |_, _| {}, |p, c| rows(p, c))
-    }
-
-    fn begin(&self, _config: &Config, out: &mut dyn io::Write) -> io::Result<()> {
-        write_headers(&RULES, out, &[&HEADER])
-    }
-
-    fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
-        write_with(invoice, config, RULES, out, |p, w| rows(p, w))
-    }
-
-    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
-        check_and_write_with(invoice, config, RULES, out, |_, _| {}, |p, c| rows(p, c), |p, b| rows(p, b))
-    }
-}
+crate::csvutil::csv_format!(GenericCsv, "csv", "csv", RULES, [HEADER], |_, _| {}, rows);

@@ -564,24 +564,11 @@ pub(crate) fn cp1252(c: char) -> Option<u8> {
     }
 }
 
-/// Plain spellings of Latin Extended-A (U+0100..U+017F); `*` marks letters Windows-1252 has.
-const LATIN_EXT_A: [&str; 128] = [
-    "A", "a", "A", "a", "A", "a", "C", "c", "C", "c", "C", "c", "C", "c", "D", "d", // 0100
-    "D", "d", "E", "e", "E", "e", "E", "e", "E", "e", "E", "e", "G", "g", "G", "g", // 0110
-    "G", "g", "G", "g", "H", "h", "H", "h", "I", "i", "I", "i", "I", "i", "I", "i", // 0120
-    "I", "i", "IJ", "ij", "J", "j", "K", "k", "k", "L", "l", "L", "l", "L", "l", "L", // 0130
-    "l", "L", "l", "N", "n", "N", "n", "N", "n", "n", "N", "n", "O", "o", "O", "o", // 0140
-    "O", "o", "*", "*", "R", "r", "R", "r", "R", "r", "S", "s", "S", "s", "S", "s", // 0150
-    "*", "*", "T", "t", "T", "t", "T", "t", "U", "u", "U", "u", "U", "u", "U", "u", // 0160
-    "U", "u", "U", "u", "W", "w", "Y", "y", "*", "Z", "z", "Z", "z", "*", "*", "s", // 0170
-];
-
 /// A plain spelling of a character Windows-1252 lacks, if there is one.
 pub(crate) fn transliterate(c: char) -> Option<&'static str> {
-    let u = u32::from(c);
-    if (0x100..0x180).contains(&u) {
-        let t = LATIN_EXT_A[usize::try_from(u - 0x100).ok()?];
-        return (t != "*").then_some(t);
+    if (0x100..0x180).contains(&u32::from(c)) {
+        // the letters Windows-1252 has are written as they are
+        return if cp1252(c).is_some() { None } else { crate::latin::latin_ext_a(c) };
     }
     Some(match c {
         'Ș' => "S",
@@ -1732,6 +1719,62 @@ pub(crate) fn check_and_write_with(
     }
 }
 
+/// The [`Format`](crate::Format) impl of a CSV-like target: its name, extension, rules,
+/// header rows, own checks and row function (generic over [`Cells`]). Check, write and the
+/// one pass of both run the same rows.
+macro_rules! csv_format {
+    ($target:ty, $name:literal, $ext:literal, $rules:expr, [$($header:expr),+], $own:expr, $rows:path) => {
+        impl $crate::Format for $target {
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn extension(&self) -> &'static str {
+                $ext
+            }
+
+            fn layout(&self) -> $crate::Layout {
+                $crate::Layout::OneFile
+            }
+
+            fn check(&self, invoice: &invoice_core::Invoice, config: &$crate::Config) -> Vec<$crate::Problem> {
+                $crate::csvutil::check_with(invoice, config, $rules, $own, |p, c| $rows(p, c))
+            }
+
+            fn begin(&self, _config: &$crate::Config, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+                $crate::csvutil::write_headers(&$rules, out, &[$(&$header),+])
+            }
+
+            fn write_invoice(
+                &self,
+                invoice: &invoice_core::Invoice,
+                config: &$crate::Config,
+                out: &mut Vec<u8>,
+            ) -> Result<(), $crate::Problem> {
+                $crate::csvutil::write_with(invoice, config, $rules, out, |p, w| $rows(p, w))
+            }
+
+            fn check_and_write(
+                &self,
+                invoice: &invoice_core::Invoice,
+                config: &$crate::Config,
+                out: &mut Vec<u8>,
+            ) -> $crate::CheckedWrite {
+                $crate::csvutil::check_and_write_with(
+                    invoice,
+                    config,
+                    $rules,
+                    out,
+                    $own,
+                    |p, c| $rows(p, c),
+                    |p, b| $rows(p, b),
+                )
+            }
+        }
+    };
+}
+pub(crate) use csv_format;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1809,7 +1852,6 @@ mod tests {
         assert_eq!((out.as_ref(), ch.truncated), ("abcd", true));
         let (_, ch) = clean("abcdef", &UTF8, Field::Name(4));
         assert_eq!(ch.too_long, Some(6));
-        assert_eq!(LATIN_EXT_A.len(), 128);
         assert_eq!(transliterate('Ł'), Some("L"));
         assert_eq!(transliterate('Š'), None); // Windows-1252 has it
         assert_eq!(cp1252('Š'), Some(0x8a));

@@ -37,17 +37,12 @@
 //! line breaks and `;` inside fields are replaced (`;` makes QuickBooks reject the
 //! transaction); currencies with more than 2 decimals are refused.
 
-use std::io;
-
-use invoice_core::Invoice;
 use rust_decimal::Decimal;
 
-use crate::config::Config;
 use crate::csvutil::{
-    check_accounts, check_and_write_with, check_currency_decimals, check_issue_date, check_with, concat, write_headers,
-    write_with, At, Cells, Charset, Checker, DateStyle, Field, Group, Int, Prepared, Rules,
+    check_accounts, check_currency_decimals, check_issue_date, concat, At, Cells, Charset, Checker, DateStyle, Field,
+    Group, Int, Prepared, Rules,
 };
-use crate::{CheckedWrite, Format, Layout, Problem};
 
 /// QuickBooks Desktop IIF.
 pub(crate) struct Iif;
@@ -214,32 +209,4 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
     c.end_row();
 }
 
-impl Format for Iif {
-    fn name(&self) -> &'static str {
-        "iif"
-    }
-
-    fn extension(&self) -> &'static str {
-        "iif"
-    }
-
-    fn layout(&self) -> Layout {
-        Layout::OneFile
-    }
-
-    fn check(&self, invoice: &Invoice, config: &Config) -> Vec<Problem> {
-        check_with(invoice, config, RULES, own_checks, |p, c| rows(p, c))
-    }
-
-    fn begin(&self, _config: &Config, out: &mut dyn io::Write) -> io::Result<()> {
-        write_headers(&RULES, out, &[&TRNS, &SPL, &ENDTRNS])
-    }
-
-    fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
-        write_with(invoice, config, RULES, out, |p, w| rows(p, w))
-    }
-
-    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
-        check_and_write_with(invoice, config, RULES, out, own_checks, |p, c| rows(p, c), |p, b| rows(p, b))
-    }
-}
+crate::csvutil::csv_format!(Iif, "iif", "iif", RULES, [TRNS, SPL, ENDTRNS], own_checks, rows);

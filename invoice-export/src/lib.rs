@@ -44,6 +44,7 @@ mod digits;
 pub mod error;
 mod iif;
 mod intacct;
+mod latin;
 mod parallel;
 mod qbo_csv;
 mod qbo_json;

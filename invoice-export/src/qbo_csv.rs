@@ -23,16 +23,10 @@
 //! to 100 invoices and 1,000 rows and blocks the import for US companies on automated sales
 //! tax: split large batches.
 
-use std::io;
-
-use invoice_core::Invoice;
-
-use crate::config::Config;
 use crate::csvutil::{
-    check_and_write_with, check_issue_date, check_tax_codes, check_with, refuse_credit_notes, write_headers,
-    write_with, At, Cells, Charset, Checker, DateStyle, Field, Prepared, Rules,
+    check_issue_date, check_tax_codes, refuse_credit_notes, At, Cells, Charset, Checker, DateStyle, Field, Prepared,
+    Rules,
 };
-use crate::{CheckedWrite, Format, Layout, Problem};
 
 /// QuickBooks Online invoice import CSV.
 pub(crate) struct QboCsv;
@@ -118,32 +112,4 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
     }
 }
 
-impl Format for QboCsv {
-    fn name(&self) -> &'static str {
-        "qbo-csv"
-    }
-
-    fn extension(&self) -> &'static str {
-        "csv"
-    }
-
-    fn layout(&self) -> Layout {
-        Layout::OneFile
-    }
-
-    fn check(&self, invoice: &Invoice, config: &Config) -> Vec<Problem> {
-        check_with(invoice, config, RULES, own_checks, |p, c| rows(p, c))
-    }
-
-    fn begin(&self, _config: &Config, out: &mut dyn io::Write) -> io::Result<()> {
-        write_headers(&RULES, out, &[&HEADER])
-    }
-
-    fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
-        write_with(invoice, config, RULES, out, |p, w| rows(p, w))
-    }
-
-    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
-        check_and_write_with(invoice, config, RULES, out, own_checks, |p, c| rows(p, c), |p, b| rows(p, b))
-    }
-}
+crate::csvutil::csv_format!(QboCsv, "qbo-csv", "csv", RULES, [HEADER], own_checks, rows);

@@ -26,16 +26,9 @@
 //! - UTF-8, comma-separated with RFC 4180 quoting, `\n` line endings; tabs and line breaks
 //!   inside fields are written as spaces.
 
-use std::io;
-
-use invoice_core::Invoice;
-
-use crate::config::Config;
 use crate::csvutil::{
-    check_accounts, check_and_write_with, check_issue_date, check_with, write_headers, write_with, At, Cells, Charset,
-    Checker, DateStyle, Field, Prepared, Rules,
+    check_accounts, check_issue_date, At, Cells, Charset, Checker, DateStyle, Field, Prepared, Rules,
 };
-use crate::{CheckedWrite, Format, Layout, Problem};
 
 /// Sage 300 A/R invoice batch.
 pub(crate) struct Sage300;
@@ -127,32 +120,4 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
     c.end_row();
 }
 
-impl Format for Sage300 {
-    fn name(&self) -> &'static str {
-        "sage300"
-    }
-
-    fn extension(&self) -> &'static str {
-        "csv"
-    }
-
-    fn layout(&self) -> Layout {
-        Layout::OneFile
-    }
-
-    fn check(&self, invoice: &Invoice, config: &Config) -> Vec<Problem> {
-        check_with(invoice, config, RULES, own_checks, |p, c| rows(p, c))
-    }
-
-    fn begin(&self, _config: &Config, out: &mut dyn io::Write) -> io::Result<()> {
-        write_headers(&RULES, out, &[&INVOICES, &DETAILS, &SCHEDULES])
-    }
-
-    fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
-        write_with(invoice, config, RULES, out, |p, w| rows(p, w))
-    }
-
-    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
-        check_and_write_with(invoice, config, RULES, out, own_checks, |p, c| rows(p, c), |p, b| rows(p, b))
-    }
-}
+crate::csvutil::csv_format!(Sage300, "sage300", "csv", RULES, [INVOICES, DETAILS, SCHEDULES], own_checks, rows);

@@ -52,17 +52,12 @@
 //!   number from 0 to 999 (a configured location that is not is an error; an invoice location
 //!   that is not is left out with a warning).
 
-use std::io;
-
-use invoice_core::Invoice;
 use rust_decimal::Decimal;
 
-use crate::config::Config;
 use crate::csvutil::{
-    check_accounts, check_and_write_with, check_currency_decimals, check_issue_date, check_with, write_headers,
-    write_with, At, Cells, Charset, Checker, DateStyle, Field, Group, Prepared, Rules,
+    check_accounts, check_currency_decimals, check_issue_date, At, Cells, Charset, Checker, DateStyle, Field, Group,
+    Prepared, Rules,
 };
-use crate::{CheckedWrite, Format, Layout, Problem};
 
 /// Sage 50 US Sales Journal.
 pub(crate) struct Sage50Us;
@@ -235,35 +230,7 @@ fn us_rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
     }
 }
 
-impl Format for Sage50Us {
-    fn name(&self) -> &'static str {
-        "sage50-us"
-    }
-
-    fn extension(&self) -> &'static str {
-        "csv"
-    }
-
-    fn layout(&self) -> Layout {
-        Layout::OneFile
-    }
-
-    fn check(&self, invoice: &Invoice, config: &Config) -> Vec<Problem> {
-        check_with(invoice, config, US, us_checks, |p, c| us_rows(p, c))
-    }
-
-    fn begin(&self, _config: &Config, out: &mut dyn io::Write) -> io::Result<()> {
-        write_headers(&US, out, &[&US_HEADER])
-    }
-
-    fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
-        write_with(invoice, config, US, out, |p, w| us_rows(p, w))
-    }
-
-    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
-        check_and_write_with(invoice, config, US, out, us_checks, |p, c| us_rows(p, c), |p, b| us_rows(p, b))
-    }
-}
+crate::csvutil::csv_format!(Sage50Us, "sage50-us", "csv", US, [US_HEADER], us_checks, us_rows);
 
 // ------------------------------------------------------------------ UK
 
@@ -341,32 +308,4 @@ fn uk_rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
     }
 }
 
-impl Format for Sage50Uk {
-    fn name(&self) -> &'static str {
-        "sage50-uk"
-    }
-
-    fn extension(&self) -> &'static str {
-        "csv"
-    }
-
-    fn layout(&self) -> Layout {
-        Layout::OneFile
-    }
-
-    fn check(&self, invoice: &Invoice, config: &Config) -> Vec<Problem> {
-        check_with(invoice, config, UK, uk_checks, |p, c| uk_rows(p, c))
-    }
-
-    fn begin(&self, _config: &Config, out: &mut dyn io::Write) -> io::Result<()> {
-        write_headers(&UK, out, &[&UK_HEADER])
-    }
-
-    fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
-        write_with(invoice, config, UK, out, |p, w| uk_rows(p, w))
-    }
-
-    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
-        check_and_write_with(invoice, config, UK, out, uk_checks, |p, c| uk_rows(p, c), |p, b| uk_rows(p, b))
-    }
-}
+crate::csvutil::csv_format!(Sage50Uk, "sage50-uk", "csv", UK, [UK_HEADER], uk_checks, uk_rows);

@@ -26,18 +26,13 @@
 //! - The import takes no credit notes (refused: use Xero's credit note import) and at most 4
 //!   decimals in quantities and unit amounts; currencies with 3 decimals are refused.
 
-use std::io;
-
-use invoice_core::{Invoice, Rounding};
+use invoice_core::Rounding;
 use rust_decimal::Decimal;
 
-use crate::config::Config;
 use crate::csvutil::{
-    check_accounts, check_and_write_with, check_currency_decimals, check_issue_date, check_tax_codes, check_with,
-    refuse_credit_notes, write_headers, write_with, At, Cells, Charset, Checker, DateStyle, Field, Mode, Prepared,
-    Rules,
+    check_accounts, check_currency_decimals, check_issue_date, check_tax_codes, refuse_credit_notes, At, Cells,
+    Charset, Checker, DateStyle, Field, Mode, Prepared, Rules,
 };
-use crate::{CheckedWrite, Format, Layout, Problem};
 
 /// Xero sales invoice CSV.
 pub(crate) struct Xero;
@@ -210,32 +205,4 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
     }
 }
 
-impl Format for Xero {
-    fn name(&self) -> &'static str {
-        "xero"
-    }
-
-    fn extension(&self) -> &'static str {
-        "csv"
-    }
-
-    fn layout(&self) -> Layout {
-        Layout::OneFile
-    }
-
-    fn check(&self, invoice: &Invoice, config: &Config) -> Vec<Problem> {
-        check_with(invoice, config, RULES, own_checks, |p, c| rows(p, c))
-    }
-
-    fn begin(&self, _config: &Config, out: &mut dyn io::Write) -> io::Result<()> {
-        write_headers(&RULES, out, &[&HEADER])
-    }
-
-    fn write_invoice(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> Result<(), Problem> {
-        write_with(invoice, config, RULES, out, |p, w| rows(p, w))
-    }
-
-    fn check_and_write(&self, invoice: &Invoice, config: &Config, out: &mut Vec<u8>) -> CheckedWrite {
-        check_and_write_with(invoice, config, RULES, out, own_checks, |p, c| rows(p, c), |p, b| rows(p, b))
-    }
-}
+crate::csvutil::csv_format!(Xero, "xero", "csv", RULES, [HEADER], own_checks, rows);

@@ -48,23 +48,11 @@ pub(crate) fn forbidden_list(s: &str) -> String {
     seen.iter().map(|c| format!("U+{:04X}", u32::from(*c))).collect::<Vec<_>>().join(", ")
 }
 
-/// Latin Extended-A (U+0100..U+017F) without its accents.
-const LATIN_EXT_A: [&str; 128] = [
-    "A", "a", "A", "a", "A", "a", "C", "c", "C", "c", "C", "c", "C", "c", "D", "d", // 0100
-    "D", "d", "E", "e", "E", "e", "E", "e", "E", "e", "E", "e", "G", "g", "G", "g", // 0110
-    "G", "g", "G", "g", "H", "h", "H", "h", "I", "i", "I", "i", "I", "i", "I", "i", // 0120
-    "I", "i", "IJ", "ij", "J", "j", "K", "k", "k", "L", "l", "L", "l", "L", "l", "L", // 0130
-    "l", "L", "l", "N", "n", "N", "n", "N", "n", "n", "N", "n", "O", "o", "O", "o", // 0140
-    "O", "o", "OE", "oe", "R", "r", "R", "r", "R", "r", "S", "s", "S", "s", "S", "s", // 0150
-    "S", "s", "T", "t", "T", "t", "T", "t", "U", "u", "U", "u", "U", "u", "U", "u", // 0160
-    "U", "u", "U", "u", "W", "w", "Y", "y", "Y", "Z", "z", "Z", "z", "Z", "z", "s", // 0170
-];
-
 /// The Latin-1 spelling of a character outside Latin-1, when there is a faithful one.
 fn transliterate(c: char) -> Option<&'static str> {
     let code = u32::from(c);
     if (0x100..0x180).contains(&code) {
-        return LATIN_EXT_A.get((code - 0x100) as usize).copied();
+        return crate::latin::latin_ext_a(c);
     }
     Some(match c {
         '\u{0192}' => "f",
@@ -740,8 +728,8 @@ mod tests {
         let l = latin1("Müller");
         assert!(!l.changed && matches!(l.text, Cow::Borrowed(_)));
         assert_eq!(latin1("a\u{7}b").text, "ab");
-        assert_eq!(LATIN_EXT_A[0x41], "L");
-        assert_eq!(LATIN_EXT_A[0x7D], "Z");
+        assert_eq!(crate::latin::latin_ext_a('\u{141}'), Some("L"));
+        assert_eq!(crate::latin::latin_ext_a('\u{17D}'), Some("Z"));
     }
 
     #[test]
