@@ -370,19 +370,22 @@ fn stage(
     for inv in work {
         book.content_hash(inv.id)?;
     }
-    let (tmp, report) = match layout {
-        Layout::OneFile => write_file(format, config, work, destination, threads, wrap)?,
-        Layout::OnePerInvoice => write_directory(format, config, work, destination, threads, wrap)?,
-    };
-    Ok(StagedExport {
+    // Made first, so that a failed write drops it and its temporary output with it.
+    let mut staged = StagedExport {
         format: format.name().to_string(),
         layout,
-        tmp: Some(tmp),
+        tmp: Some(create_temp(destination, layout)?),
         destination: destination.to_path_buf(),
-        report,
+        report: Report { format: format.name().to_string(), results: Vec::new() },
         written: work.iter().map(|i| i.id).collect(),
         seq: book.journal().len(),
-    })
+    };
+    let tmp = staged.tmp.as_deref().unwrap_or(destination);
+    staged.report = match layout {
+        Layout::OneFile => write_file(format, config, work, tmp, threads, wrap)?,
+        Layout::OnePerInvoice => write_directory(format, config, work, tmp, threads, wrap)?,
+    };
+    Ok(staged)
 }
 
 /// Finish a [`StagedExport`] of this book: check that `batch` is a posted export batch of
@@ -475,66 +478,52 @@ fn remove(path: &Path, layout: Layout) {
     };
 }
 
-fn write_file(
-    format: &dyn Format,
-    config: &Config,
-    work: &[&Invoice],
-    destination: &Path,
-    threads: usize,
-    wrap: Wrap<'_>,
-) -> Result<(PathBuf, Report), ExportError> {
-    let (tmp, file) = loop {
+/// A new temporary file (or directory) beside `destination`.
+fn create_temp(destination: &Path, layout: Layout) -> Result<PathBuf, ExportError> {
+    loop {
         let tmp = temp_path(destination);
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(file) => break (tmp, file),
+        let created = match layout {
+            Layout::OneFile => OpenOptions::new().write(true).create_new(true).open(&tmp).map(drop),
+            Layout::OnePerInvoice => fs::create_dir(&tmp),
+        };
+        match created {
+            Ok(()) => return Ok(tmp),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e.into()),
-        }
-    };
-    let written = (|| -> Result<Report, ExportError> {
-        let sync = file.try_clone()?;
-        let mut out = BufWriter::with_capacity(1 << 16, wrap(file));
-        let report = invoice_export::export_parallel(format, config, work, threads, &mut out)?;
-        out.flush()?;
-        drop(out);
-        sync.sync_all()?;
-        Ok(report)
-    })();
-    match written {
-        Ok(report) => Ok((tmp, report)),
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            Err(e)
         }
     }
 }
 
+/// Write the export of `work` to the file `tmp` and make it durable.
+fn write_file(
+    format: &dyn Format,
+    config: &Config,
+    work: &[&Invoice],
+    tmp: &Path,
+    threads: usize,
+    wrap: Wrap<'_>,
+) -> Result<Report, ExportError> {
+    let file = OpenOptions::new().write(true).open(tmp)?;
+    let sync = file.try_clone()?;
+    let mut out = BufWriter::with_capacity(1 << 16, wrap(file));
+    let report = invoice_export::export_parallel(format, config, work, threads, &mut out)?;
+    out.flush()?;
+    drop(out);
+    sync.sync_all()?;
+    Ok(report)
+}
+
+/// Write one document per invoice of `work` into the directory `tmp`.
 fn write_directory(
     format: &dyn Format,
     config: &Config,
     work: &[&Invoice],
-    destination: &Path,
+    tmp: &Path,
     threads: usize,
     wrap: Wrap<'_>,
-) -> Result<(PathBuf, Report), ExportError> {
-    let tmp = loop {
-        let tmp = temp_path(destination);
-        match fs::create_dir(&tmp) {
-            Ok(()) => break tmp,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e.into()),
-        }
-    };
-    let mut sink = DirectorySink { dir: &tmp, extension: format.extension(), names: UniqueNames::default(), wrap };
-    let written =
-        invoice_export::export_documents_parallel(format, config, work, threads, &mut sink).map_err(ExportError::from);
-    match written {
-        Ok(report) => Ok((tmp, report)),
-        Err(e) => {
-            let _ = fs::remove_dir_all(&tmp);
-            Err(e)
-        }
-    }
+) -> Result<Report, ExportError> {
+    let mut sink = DirectorySink { dir: tmp, extension: format.extension(), names: UniqueNames::default(), wrap };
+    Ok(invoice_export::export_documents_parallel(format, config, work, threads, &mut sink)?)
 }
 
 /// Writes each document to `<safe number>.<extension>` in a directory.
