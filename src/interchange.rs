@@ -33,6 +33,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::NaiveDate;
 use invoice_core::money::parse_decimal;
@@ -40,6 +41,8 @@ use invoice_core::{Attachment, Currency, Customer, Invoice, Kind, Line, LineKind
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+mod fast;
 
 /// One bad record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +116,7 @@ pub fn parse_invoices(bytes: &[u8], threads: usize) -> Read {
         }
         let (chunk, tail) = rest.split_at(cut.min(rest.len()));
         chunks.push((first_line, chunk));
-        first_line += chunk.iter().filter(|&&b| b == b'\n').count();
+        first_line += memchr::memchr_iter(b'\n', chunk).count();
         rest = tail;
     }
     let parsed: Vec<Vec<(usize, Parsed)>> = if chunks.len() == 1 || bytes.len() < 1 << 20 {
@@ -125,28 +128,57 @@ pub fn parse_invoices(bytes: &[u8], threads: usize) -> Read {
             handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
         })
     };
-    let mut read = Read::default();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for (line_no, record) in parsed.into_iter().flatten() {
-        match record {
-            Ok(invoice) => {
-                let number = invoice.number.clone().unwrap_or_default();
-                if let Some(first) = seen.get(&number) {
-                    read.errors.push(RecordError {
-                        line: line_no,
-                        number: Some(number),
-                        field: "number".into(),
-                        message: format!("the number is used on line {first} already"),
-                    });
-                    continue;
-                }
-                seen.insert(number, line_no);
-                read.invoices.push(Record { line: line_no, invoice });
+    // A number seen before is an error on its later lines: find those first, borrowing.
+    let total: usize = parsed.iter().map(Vec::len).sum();
+    let mut first_use: HashMap<&str, usize, BuildHasherDefault<NumberHasher>> =
+        HashMap::with_capacity_and_hasher(total, BuildHasherDefault::default());
+    let mut repeated: Vec<(usize, usize)> = Vec::new(); // (index among the records, first line)
+    for (index, (line_no, record)) in parsed.iter().flatten().enumerate() {
+        if let Ok(invoice) = record {
+            let number = invoice.number.as_deref().unwrap_or_default();
+            let first = *first_use.entry(number).or_insert(*line_no);
+            if first != *line_no {
+                repeated.push((index, first));
             }
+        }
+    }
+    drop(first_use);
+    let mut read = Read { invoices: Vec::with_capacity(total - repeated.len()), errors: Vec::new() };
+    let mut repeated = repeated.into_iter().peekable();
+    for (index, (line_no, record)) in parsed.into_iter().flatten().enumerate() {
+        match record {
+            Ok(invoice) => match repeated.next_if(|&(i, _)| i == index) {
+                Some((_, first)) => read.errors.push(RecordError {
+                    line: line_no,
+                    number: invoice.number,
+                    field: "number".into(),
+                    message: format!("the number is used on line {first} already"),
+                }),
+                None => read.invoices.push(Record { line: line_no, invoice }),
+            },
             Err((number, field, message)) => read.errors.push(RecordError { line: line_no, number, field, message }),
         }
     }
     read
+}
+
+/// A fast hash for invoice numbers (the FxHash step: rotate, xor a word, multiply). The
+/// numbers come from the user's own file, so a hash that an adversary could flood is fine.
+#[derive(Default)]
+struct NumberHasher(u64);
+
+impl Hasher for NumberHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 type Parsed = Result<Invoice, Problem>;
@@ -154,7 +186,11 @@ type Parsed = Result<Invoice, Problem>;
 /// The records of `chunk`, whose first line is `first`; blank lines are left out.
 fn parse_chunk(first: usize, chunk: &[u8]) -> Vec<(usize, Parsed)> {
     let mut out = Vec::with_capacity(chunk.len() / 512 + 1);
-    for (i, line) in chunk.split(|&b| b == b'\n').enumerate() {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', chunk).chain((!chunk.ends_with(b"\n")).then_some(chunk.len()));
+    for (i, end) in ends.enumerate() {
+        let line = &chunk[start..end];
+        start = end + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -175,6 +211,7 @@ type Problem = (Option<String>, String, String);
 /// One record as JSON gives it: strings where strings belong, nothing converted yet. A
 /// record whose JSON types do not fit is explained by [`shape_problem`].
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct RawInvoice<'a> {
     number: Option<String>,
     #[serde(borrow)]
@@ -201,6 +238,7 @@ struct RawInvoice<'a> {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct RawCustomer {
     id: Option<String>,
     name: Option<String>,
@@ -210,6 +248,7 @@ struct RawCustomer {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct RawPeriod<'a> {
     #[serde(borrow)]
     start: Option<Cow<'a, str>>,
@@ -218,6 +257,7 @@ struct RawPeriod<'a> {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct RawLine<'a> {
     description: Option<String>,
     #[serde(borrow)]
@@ -409,6 +449,9 @@ fn attachment(path: String) -> Attachment {
 }
 
 fn parse_record(text: &str) -> Result<Invoice, Problem> {
+    if let Some(raw) = fast::raw_invoice(text) {
+        return convert(raw);
+    }
     match serde_json::from_str::<RawInvoice<'_>>(text) {
         Ok(raw) => convert(raw),
         Err(e) => Err(shape_problem(text, e)),

@@ -305,6 +305,9 @@ pub fn positive_zero(mut d: Decimal) -> Decimal {
 /// assert!(parse_decimal("0.1000000000000000000000000000001").is_err());
 /// ```
 pub fn parse_decimal(s: &str) -> Result<Decimal> {
+    if let Some(d) = parse_short_decimal(s) {
+        return Ok(d);
+    }
     let invalid = |reason: &'static str| Error::InvalidDecimal { input: s.to_string(), reason };
     let digits = s.strip_prefix('-').unwrap_or(s);
     let (int, frac) = match digits.split_once('.') {
@@ -322,10 +325,68 @@ pub fn parse_decimal(s: &str) -> Result<Decimal> {
     Decimal::from_str_exact(s).map_err(|_| invalid("too many digits to hold exactly"))
 }
 
+/// The common case of [`parse_decimal`] without its general parser: digits with at most one
+/// `.` between digits, no sign, at most 18 digits (so the mantissa fits an `i64`). Gives the
+/// same mantissa and scale as [`Decimal::from_str_exact`]; `None` for anything else.
+fn parse_short_decimal(s: &str) -> Option<Decimal> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    let mut mantissa: i64 = 0;
+    let mut digits = 0;
+    let mut point = None;
+    for (i, &c) in b.iter().enumerate() {
+        if c.is_ascii_digit() {
+            mantissa = mantissa * 10 + i64::from(c - b'0');
+            digits += 1;
+        } else if c == b'.' && point.is_none() && i > 0 && i + 1 < b.len() {
+            point = Some(i);
+        } else {
+            return None;
+        }
+    }
+    if digits > 18 {
+        return None;
+    }
+    let scale = point.map_or(0, |p| b.len() - p - 1);
+    Some(Decimal::new(mantissa, u32::try_from(scale).ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    proptest::proptest! {
+        #[test]
+        fn short_decimals_parse_as_the_general_parser_does(
+            int in "[0-9]{1,12}",
+            frac in proptest::option::of("[0-9]{1,12}"),
+            neg in proptest::bool::ANY,
+        ) {
+            let text = format!("{}{int}{}", if neg { "-" } else { "" }, frac.map(|f| format!(".{f}")).unwrap_or_default());
+            let ours = parse_decimal(&text).unwrap();
+            let general = Decimal::from_str_exact(&text).unwrap();
+            proptest::prop_assert_eq!(
+                (ours.mantissa(), ours.scale(), ours.is_sign_negative()),
+                (general.mantissa(), general.scale(), general.is_sign_negative())
+            );
+        }
+    }
+
+    #[test]
+    fn short_decimal_edges() {
+        for bad in ["", ".", "1.", ".5", "1..2", "1.2.3", "+1", "1e5", " 1", "１"] {
+            assert!(parse_decimal(bad).is_err(), "{bad:?}");
+        }
+        let d = parse_decimal("999999999999999999").unwrap();
+        assert_eq!(d.to_string(), "999999999999999999");
+        let d = parse_decimal("0.999999999999999999").unwrap();
+        assert_eq!((d.mantissa(), d.scale()), (999_999_999_999_999_999, 18));
+        let d = parse_decimal("00120.50").unwrap();
+        assert_eq!((d.mantissa(), d.scale()), (12050, 2));
+    }
 
     #[test]
     fn exponents_of_the_required_currencies() {
