@@ -42,7 +42,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+mod convert;
 mod fast;
+
+pub use convert::{export_jsonl, Converted};
 
 /// One bad record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -552,7 +555,7 @@ mod tests {
         read_invoices(text.as_bytes()).unwrap().errors.iter().map(|e| e.to_string()).collect()
     }
 
-    const GOOD: &str = r#"{"number":"N-1","customer":{"id":"C1","name":"Zoë"},"currency":"JPY","lines":[{"description":"d","quantity":"2","unit_price":"100","tax_rate":"0.1"}]}"#;
+    pub(crate) const GOOD: &str = r#"{"number":"N-1","customer":{"id":"C1","name":"Zoë"},"currency":"JPY","lines":[{"description":"d","quantity":"2","unit_price":"100","tax_rate":"0.1"}]}"#;
 
     #[test]
     fn broken_records_name_line_number_and_field() {

@@ -263,6 +263,34 @@ fn skip_reason(invoice: &Invoice, config: &Config) -> Option<String> {
     None
 }
 
+/// Check and render one invoice exactly as [`export`] does, for drivers of one's own (one
+/// that parses and renders in the same pass, say): `buf` is cleared and, when the outcome is
+/// [`Outcome::Exported`], holds the invoice's bytes. A one-file export is
+/// [`Format::begin`], the bytes of every exported invoice in order, then [`Format::end`]; a
+/// [`Layout::OnePerInvoice`] format gives one whole document per invoice.
+///
+/// ```
+/// use invoice_core::{Currency, Customer, Invoice, Line, Outcome};
+/// use invoice_export::{format, render_invoice, Config};
+/// use rust_decimal_macros::dec;
+///
+/// let invoice = Invoice::builder(Customer::new("C1", "Acme"), Currency::EUR)
+///     .number("INV-1")
+///     .line(Line::new("Work", dec!(2), dec!(50.00)))
+///     .build();
+/// let csv = format("csv").unwrap();
+/// let (config, mut out, mut buf) = (Config::default(), Vec::new(), Vec::new());
+/// csv.begin(&config, &mut out).unwrap();
+/// let result = render_invoice(csv, &invoice, &config, &mut buf);
+/// assert_eq!(result.outcome, Outcome::Exported);
+/// out.extend_from_slice(&buf);
+/// csv.end(&config, &mut out).unwrap();
+/// assert!(String::from_utf8(out).unwrap().contains("INV-1"));
+/// ```
+pub fn render_invoice(format: &dyn Format, invoice: &Invoice, config: &Config, buf: &mut Vec<u8>) -> InvoiceResult {
+    render(format, invoice, config, buf)
+}
+
 /// Check and render one invoice; `Ok` carries the warnings.
 fn render(format: &dyn Format, invoice: &Invoice, config: &Config, buf: &mut Vec<u8>) -> InvoiceResult {
     let mut result = InvoiceResult {
