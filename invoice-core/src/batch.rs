@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -237,12 +238,39 @@ pub struct LedgerEntry {
 #[serde(from = "Vec<LedgerEntry>", into = "Vec<LedgerEntry>")]
 pub struct Ledger {
     entries: Vec<LedgerEntry>,
-    /// Per target (a book has a handful): invoice -> positions in `entries`.
-    index: Vec<(Arc<Target>, Positions)>,
+    /// Per entry: the position of the previous entry of the same invoice and target, or
+    /// [`NONE`].
+    previous: Vec<usize>,
+    /// Per target (a book has a handful): invoice -> position of its latest entry.
+    index: Vec<(Arc<Target>, Latest)>,
 }
 
-/// Invoice -> positions of its entries in [`Ledger::entries`], for one target.
-type Positions = HashMap<InvoiceId, Vec<usize>>;
+/// No earlier entry.
+const NONE: usize = usize::MAX;
+
+/// Invoice -> position of its latest entry in [`Ledger::entries`], for one target.
+type Latest = HashMap<InvoiceId, usize, BuildHasherDefault<IdHasher>>;
+
+/// A hash for invoice ids, which the book hands out in order: one multiplication (the
+/// FxHash step) instead of SipHash. Ids come from the book, not from an adversary.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 impl PartialEq for Ledger {
     fn eq(&self, other: &Ledger) -> bool {
@@ -276,18 +304,41 @@ impl Ledger {
 
     /// The exports of `invoice` to `target`, oldest first.
     pub fn exports(&self, invoice: InvoiceId, target: &Target) -> impl Iterator<Item = &LedgerEntry> {
-        self.index
-            .iter()
-            .find(|(t, _)| **t == *target)
-            .and_then(|(_, m)| m.get(&invoice))
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.entries[i])
+        let mut positions = Vec::new();
+        let mut at = self.latest(invoice, target).unwrap_or(NONE);
+        while at != NONE {
+            positions.push(at);
+            at = self.previous[at];
+        }
+        positions.into_iter().rev().map(|i| &self.entries[i])
     }
 
     /// The latest export of `invoice` to `target`.
     pub fn last_export(&self, invoice: InvoiceId, target: &Target) -> Option<&LedgerEntry> {
-        self.exports(invoice, target).last()
+        self.latest(invoice, target).map(|i| &self.entries[i])
+    }
+
+    fn latest(&self, invoice: InvoiceId, target: &Target) -> Option<usize> {
+        self.index.iter().find(|(t, _)| **t == *target).and_then(|(_, m)| m.get(&invoice)).copied()
+    }
+
+    /// Room for `more` entries of one target.
+    pub(crate) fn reserve(&mut self, target: &Target, more: usize) {
+        self.entries.reserve(more);
+        self.previous.reserve(more);
+        let k = self.target_index(target);
+        self.index[k].1.reserve(more);
+    }
+
+    /// The position of `target` in the index, added when new.
+    fn target_index(&mut self, target: &Target) -> usize {
+        match self.index.iter().position(|(t, _)| **t == *target) {
+            Some(k) => k,
+            None => {
+                self.index.push((Arc::new(target.clone()), Latest::default()));
+                self.index.len() - 1
+            }
+        }
     }
 
     pub(crate) fn push(&mut self, mut entry: LedgerEntry) {
@@ -298,15 +349,15 @@ impl Ledger {
             None => match self.index.iter().position(|(t, _)| **t == *entry.target) {
                 Some(k) => k,
                 None => {
-                    self.index.push((Arc::clone(&entry.target), HashMap::new()));
+                    self.index.push((Arc::clone(&entry.target), Latest::default()));
                     self.index.len() - 1
                 }
             },
         };
-        let (known, by_invoice) = &mut self.index[k];
+        let (known, latest) = &mut self.index[k];
         // one copy of each target, however the entry came (a loaded ledger has one per entry)
         entry.target = Arc::clone(known);
-        by_invoice.entry(entry.invoice).or_default().push(at);
+        self.previous.push(latest.insert(entry.invoice, at).unwrap_or(NONE));
         self.entries.push(entry);
     }
 }

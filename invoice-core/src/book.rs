@@ -1101,7 +1101,6 @@ impl Book {
                         reason: format!("expected the next batch id to be {batch}"),
                     });
                 }
-                let mut results = BTreeMap::new();
                 for id in invoices {
                     let inv = self.invoice_mut(*id)?;
                     if let Some(other) = inv.batch {
@@ -1112,8 +1111,10 @@ impl Book {
                         inv.status.accounting = moved(inv, inv.status.accounting, Accounting::Batched)?;
                     }
                     inv.revision += 1;
-                    results.insert(*id, ExportResult::NotYetStarted);
                 }
+                // built in one go (sorted once) rather than by one insert per invoice
+                let results: BTreeMap<InvoiceId, ExportResult> =
+                    invoices.iter().map(|id| (*id, ExportResult::NotYetStarted)).collect();
                 self.state.batches.push(Batch::Export(ExportBatch {
                     id: *batch,
                     target: target.clone(),
@@ -1156,6 +1157,7 @@ impl Book {
                     (Arc::new(b.target.clone()), b.force_reason.as_deref().map(Arc::<str>::from))
                 };
                 let actor: Arc<str> = Arc::from(env.actor.id.as_str());
+                self.state.ledger.reserve(&target, results.iter().filter(|r| r.content_hash.is_some()).count());
                 for r in results {
                     let result = match &r.outcome {
                         Outcome::Exported => ExportResult::Exported { bypass: *bypass },
