@@ -591,12 +591,6 @@ pub(crate) fn transliterate(c: char) -> Option<&'static str> {
     })
 }
 
-/// `s` in Windows-1252 (characters without a byte become `?`; [`clean_into`] has replaced them).
-fn encode_cp1252(s: &str, out: &mut Vec<u8>) {
-    out.clear();
-    out.extend(s.chars().map(|c| cp1252(c).unwrap_or(b'?')));
-}
-
 // ------------------------------------------------------------------ cells
 
 /// The cells of a target's rows. Implemented by [`RowWriter`] (writes) and [`Checker`]
@@ -825,13 +819,16 @@ impl RowWriter<'_> {
             Field::Name(m) | Field::SoftName(m) | Field::Text(m) => m,
         };
         let bytes = value.as_bytes();
-        if bytes.len() <= max
-            && !bytes.first().is_some_and(|b| matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+        if !bytes.first().is_some_and(|b| matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
             && self.plain.as_ref().is_some_and(|p| !bytes.iter().any(|&b| p.table[usize::from(b)]))
         {
-            // what clean_into, the code page and the quoting would all leave as it is
-            self.out.extend_from_slice(bytes);
-            return None;
+            // what clean_into, the code page and the quoting would all leave as it is, but for
+            // the length
+            if bytes.len() <= max {
+                self.out.extend_from_slice(bytes);
+                return None;
+            }
+            return self.write_plain_long(value, field, max);
         }
         let mut scratch = std::mem::take(&mut self.text);
         let changes = clean_into(value, &self.rules, field, &mut scratch);
@@ -840,13 +837,42 @@ impl RowWriter<'_> {
             Some(_) => scratch.as_str(),
         };
         if self.rules.charset == Charset::Windows1252 && !text.is_ascii() {
-            encode_cp1252(text, &mut self.bytes);
-            Self::field(self.out, &self.rules, &self.bytes);
+            // encoded in place; quoted (rarely) from a copy
+            let start = self.out.len();
+            self.out.extend(text.chars().map(|c| cp1252(c).unwrap_or(b'?')));
+            if needs_quotes(&self.out[start..], self.rules.delimiter) {
+                self.bytes.clear();
+                self.bytes.extend_from_slice(&self.out[start..]);
+                self.out.truncate(start);
+                Self::field(self.out, &self.rules, &self.bytes);
+            }
         } else {
             Self::field(self.out, &self.rules, text.as_bytes());
         }
         self.text = scratch;
         changes
+    }
+
+    /// [`RowWriter::write_text`] of a plain text (no byte of the [`Plain`] table, no formula
+    /// start) longer in bytes than `max`: what [`clean_into`] gives for it, without copying it
+    /// first. A name too long is written as it is (and reported), free text is cut.
+    fn write_plain_long(&mut self, value: &str, field: Field, max: usize) -> Option<Changes> {
+        let count = value.chars().count();
+        if count <= max {
+            self.out.extend_from_slice(value.as_bytes());
+            return None;
+        }
+        match field {
+            Field::Name(_) | Field::SoftName(_) => {
+                self.out.extend_from_slice(value.as_bytes());
+                Some(Changes { too_long: Some(count), ..Changes::default() })
+            }
+            Field::Text(_) => {
+                let cut = value.char_indices().nth(max).map_or(value.len(), |(i, _)| i);
+                self.out.extend_from_slice(&value.as_bytes()[..cut]);
+                Some(Changes { truncated: true, ..Changes::default() })
+            }
+        }
     }
 
     /// Repeat group `id` when it was written for this invoice at this column.
@@ -1075,6 +1101,11 @@ impl Checker<'_> {
     /// Report what a text cell at `at` changes (`changes` of `value`); a place whose problems
     /// were reported is not reported again.
     fn report(&mut self, at: At, value: &str, field: Field, changes: Changes) {
+        self.report_cleaned(at, value, field, changes, None);
+    }
+
+    /// [`Checker::report`], given the text [`clean_into`] made of `value` when it is at hand.
+    fn report_cleaned(&mut self, at: At, value: &str, field: Field, changes: Changes, cleaned: Option<&str>) {
         if !changes.any() || self.reported.contains(&(at, field)) {
             return;
         }
@@ -1115,11 +1146,17 @@ impl Checker<'_> {
         }
         if changes.transliterated {
             let mut text = String::new();
-            let _ = clean_into(value, &self.rules, field, &mut text);
+            let text = match cleaned {
+                Some(t) => t,
+                None => {
+                    let _ = clean_into(value, &self.rules, field, &mut text);
+                    &text
+                }
+            };
             self.warning(
                 at,
                 "transliterated",
-                concat(&["written as '", &shorten(&text), "' (", target, " reads Windows-1252 only)"]),
+                concat(&["written as '", &shorten(text), "' (", target, " reads Windows-1252 only)"]),
             );
         }
         if changes.neutralised {
@@ -1177,7 +1214,8 @@ pub(crate) struct Both<'a> {
 impl Cells for Both<'_> {
     fn text(&mut self, at: At, value: &str, field: Field) {
         if let Some(changes) = self.w.write_text(value, field) {
-            self.c.report(at, value, field, changes);
+            // a transliterated text went through clean_into: the writer holds it
+            self.c.report_cleaned(at, value, field, changes, Some(&self.w.text));
         }
     }
     fn code(&mut self, value: &str) {
