@@ -206,6 +206,11 @@ fn push_padded(n: u64, width: usize, out: &mut Vec<u8>) {
 /// Append `value` in plain decimal notation: with exactly `dp` decimals when given (amounts),
 /// else with its own scale; never a negative zero, never an exponent.
 pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
+    with_decimal(value, dp, |text| out.extend_from_slice(text));
+}
+
+/// `f` of the text [`push_decimal`] writes for `value` (made on the stack).
+fn with_decimal<R>(value: Decimal, dp: Option<u32>, f: impl FnOnce(&[u8]) -> R) -> R {
     let scale = value.scale();
     let mantissa = value.mantissa();
     // a 64-bit mantissa with at most `dp` decimals (nearly every number): its digits and the
@@ -214,10 +219,9 @@ pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
     if let (Ok(m), Some(zeros), true) = (u64::try_from(mantissa.unsigned_abs()), zeros, scale <= 19) {
         let mut text = [0u8; 32];
         let start = scaled_u64(mantissa < 0, m, scale as usize, zeros as usize, &mut text);
-        out.extend_from_slice(&text[start..]);
-        return;
+        return f(&text[start..]);
     }
-    push_decimal_rescaled(value, dp, out);
+    with_decimal_rescaled(value, dp, f)
 }
 
 /// `m / 10^scale` followed by `zeros` zeros (`scale` <= 19, `zeros` <= 9), with a `-` when
@@ -259,7 +263,13 @@ pub(crate) fn decimal_text(d: Decimal) -> String {
 }
 
 /// [`push_decimal`] for any value: rescaled to `dp` first.
+#[cfg(test)]
 fn push_decimal_rescaled(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
+    with_decimal_rescaled(value, dp, |text| out.extend_from_slice(text));
+}
+
+/// [`with_decimal`] for any value: rescaled to `dp` first.
+fn with_decimal_rescaled<R>(value: Decimal, dp: Option<u32>, f: impl FnOnce(&[u8]) -> R) -> R {
     let mut v = value;
     if let Some(dp) = dp {
         if v.scale() != dp {
@@ -272,7 +282,7 @@ fn push_decimal_rescaled(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
     let digits = digits_u128(mantissa.unsigned_abs(), &mut buf);
     let mut text = [0u8; 48];
     let n = scaled_text(mantissa < 0, digits, scale, &mut text);
-    out.extend_from_slice(&text[..n]);
+    f(&text[..n])
 }
 
 /// The number whose digits are `digits` (at most 40, no sign) with `scale` (at most 40) of
@@ -1279,11 +1289,11 @@ pub(crate) struct Group {
     /// Rate as a fraction, normalised.
     pub(crate) rate: Decimal,
     /// The tax key of [`Config::tax_key`] (`S:0.19`), made on first use.
-    key: std::cell::OnceCell<String>,
+    key: std::cell::OnceCell<Short>,
     /// The group's tax (zero in [`Mode::Check`]).
     pub(crate) tax: Decimal,
     /// The rate in percent as text (`6.25`), made on first use.
-    percent: std::cell::OnceCell<String>,
+    percent: std::cell::OnceCell<Short>,
     /// The first invoice line of the group.
     pub(crate) first: usize,
 }
@@ -1291,12 +1301,36 @@ pub(crate) struct Group {
 impl Group {
     /// The tax key of [`Config::tax_key`] (`S:0.19`).
     pub(crate) fn key(&self) -> &str {
-        self.key.get_or_init(|| group_key(self.category, self.rate))
+        self.key.get_or_init(|| group_key(self.category, self.rate)).as_str()
     }
 
     /// The rate in percent as text (`6.25`).
     pub(crate) fn percent(&self) -> &str {
-        self.percent.get_or_init(|| percent_text(self.rate))
+        self.percent.get_or_init(|| percent_text(self.rate)).as_str()
+    }
+}
+
+/// A short text kept in place (tax keys, percentages): made without allocating.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Short {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Short {
+    /// `parts` one after the other (at most 64 bytes; ASCII).
+    fn new(parts: &[&[u8]]) -> Short {
+        let mut s = Short { bytes: [0; 64], len: 0 };
+        for p in parts {
+            let n = p.len().min(s.bytes.len() - s.len);
+            s.bytes[s.len..s.len + n].copy_from_slice(&p[..n]);
+            s.len += n;
+        }
+        s
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
     }
 }
 
@@ -1426,18 +1460,12 @@ pub(crate) fn percent(rate: Decimal) -> Decimal {
     }
 }
 
-fn percent_text(rate: Decimal) -> String {
-    let mut text = Vec::with_capacity(8);
-    push_decimal(percent(rate), None, &mut text);
-    String::from_utf8(text).unwrap_or_default()
+fn percent_text(rate: Decimal) -> Short {
+    with_decimal(percent(rate), None, |text| Short::new(&[text]))
 }
 
-fn group_key(category: TaxCategory, rate: Decimal) -> String {
-    let mut key = Vec::with_capacity(10);
-    key.extend_from_slice(category.code().as_bytes());
-    key.push(b':');
-    push_decimal(rate.normalize(), None, &mut key);
-    String::from_utf8(key).unwrap_or_default()
+fn group_key(category: TaxCategory, rate: Decimal) -> Short {
+    with_decimal(rate.normalize(), None, |text| Short::new(&[category.code().as_bytes(), b":", text]))
 }
 
 /// `a == b`, answered without rust_decimal's comparison when both are spelled alike.
@@ -1620,7 +1648,11 @@ pub(crate) fn check_accounts(p: &Prepared<'_>, c: &mut Checker<'_>, target: &str
 /// Errors for tax keys without a mapping (targets that write a tax code). Only keys of the
 /// written lines; `only_taxed` limits it to rates above zero.
 pub(crate) fn check_tax_codes(p: &Prepared<'_>, c: &mut Checker<'_>, target: &str, what: &str, only_taxed: bool) {
-    let mut groups: Vec<&Group> = p.groups.iter().filter(|g| !(only_taxed && g.rate.is_zero())).collect();
+    let wanted = |g: &&Group| !(only_taxed && g.rate.is_zero());
+    if p.groups.iter().filter(wanted).all(|g| p.config.tax_codes.covers(g.key())) {
+        return;
+    }
+    let mut groups: Vec<&Group> = p.groups.iter().filter(wanted).collect();
     groups.sort_by_key(|g| g.first);
     for g in groups {
         if !p.config.tax_codes.covers(g.key()) {
