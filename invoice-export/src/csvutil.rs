@@ -980,12 +980,32 @@ pub(crate) struct Checker<'a> {
     /// Per [`Cells::same_every_row`] group: (first column, cells) once checked.
     groups: [Option<(usize, usize)>; GROUPS],
     /// The text cells that had problems.
-    reported: Vec<(At, Field)>,
+    reported: Places,
+}
+
+/// The text cells whose problems were reported: the first few in place, more in a vector.
+#[derive(Default)]
+struct Places {
+    first: [Option<(At, Field)>; 4],
+    more: Vec<(At, Field)>,
+}
+
+impl Places {
+    fn contains(&self, place: &(At, Field)) -> bool {
+        self.first.iter().any(|p| p.as_ref() == Some(place)) || self.more.contains(place)
+    }
+
+    fn push(&mut self, place: (At, Field)) {
+        match self.first.iter_mut().find(|p| p.is_none()) {
+            Some(slot) => *slot = Some(place),
+            None => self.more.push(place),
+        }
+    }
 }
 
 impl<'a> Checker<'a> {
     pub(crate) fn new(invoice: &'a Invoice, rules: Rules) -> Checker<'a> {
-        Checker { invoice, rules, problems: Vec::new(), col: 0, groups: [None; GROUPS], reported: Vec::new() }
+        Checker { invoice, rules, problems: Vec::new(), col: 0, groups: [None; GROUPS], reported: Places::default() }
     }
 
     /// Add a problem unless the same code was already reported for the same path.
