@@ -1303,7 +1303,7 @@ pub(crate) enum Mode {
 
 /// One tax group of the invoice: (category, rate), ordered like [`Totals::tax_groups`].
 #[derive(Debug, Clone)]
-pub(crate) struct Group {
+pub(crate) struct Group<'a> {
     /// VAT category.
     pub(crate) category: TaxCategory,
     /// Rate as a fraction, normalised.
@@ -1316,9 +1316,11 @@ pub(crate) struct Group {
     percent: std::cell::OnceCell<Short>,
     /// The first invoice line of the group.
     pub(crate) first: usize,
+    /// The mapped tax code of the key (`None`: the key itself), looked up on first use.
+    code: std::cell::OnceCell<Option<&'a str>>,
 }
 
-impl Group {
+impl Group<'_> {
     /// The tax key of [`Config::tax_key`] (`S:0.19`).
     pub(crate) fn key(&self) -> &str {
         self.key.get_or_init(|| group_key(self.category, self.rate)).as_str()
@@ -1400,7 +1402,7 @@ pub(crate) struct Prepared<'a> {
     /// Invoice gross (zero in [`Mode::Check`]).
     pub(crate) gross: Decimal,
     /// Tax groups ordered by category, then rate.
-    pub(crate) groups: Vec<Group>,
+    pub(crate) groups: Vec<Group<'a>>,
     pub(crate) lines: Vec<OutLine<'a>>,
     /// Decimals of the currency.
     pub(crate) dp: u32,
@@ -1408,7 +1410,7 @@ pub(crate) struct Prepared<'a> {
     pub(crate) mode: Mode,
 }
 
-impl Prepared<'_> {
+impl<'a> Prepared<'a> {
     /// True for credit notes.
     pub(crate) fn credit(&self) -> bool {
         self.invoice.kind.is_credit()
@@ -1454,8 +1456,26 @@ impl Prepared<'_> {
         self.groups.get(line.group).map_or("", Group::key)
     }
 
+    /// The target's tax code of a group: `config.tax_codes.resolve(g.key())`, looked up once
+    /// per group.
+    pub(crate) fn tax_code<'s>(&'s self, g: &'s Group<'a>) -> &'s str {
+        let codes = &self.config.tax_codes;
+        match g.code.get_or_init(|| codes.map.get(g.key()).map(String::as_str).or(codes.fallback.as_deref())) {
+            Some(code) => code,
+            None => g.key(),
+        }
+    }
+
+    /// The target's tax code of a line's group (see [`Prepared::tax_code`]).
+    pub(crate) fn line_tax_code(&self, line: &OutLine<'_>) -> &str {
+        match self.groups.get(line.group) {
+            Some(g) => self.tax_code(g),
+            None => self.config.tax_codes.resolve(""),
+        }
+    }
+
     /// The groups with a rate above zero.
-    pub(crate) fn taxed_groups(&self) -> impl Iterator<Item = &Group> {
+    pub(crate) fn taxed_groups(&self) -> impl Iterator<Item = &Group<'a>> {
         self.groups.iter().filter(|g| !g.rate.is_zero())
     }
 }
@@ -1504,7 +1524,7 @@ fn same_value(a: Decimal, b: Decimal) -> bool {
 pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) -> Result<Prepared<'a>, Problem> {
     let currency = invoice.currency;
     let mode_r: Rounding = invoice.rounding.mode;
-    let mut groups: Vec<Group> = Vec::new();
+    let mut groups: Vec<Group<'a>> = Vec::new();
     let (mut net, mut tax, mut gross) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     let mut line_nets: Vec<Decimal> = Vec::new();
     match mode {
@@ -1524,6 +1544,7 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
                     tax: g.tax,
                     percent: std::cell::OnceCell::new(),
                     first,
+                    code: std::cell::OnceCell::new(),
                 });
             }
             (net, tax, gross) = (totals.net, totals.tax, totals.gross);
@@ -1549,6 +1570,7 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
                         tax: Decimal::ZERO,
                         percent: std::cell::OnceCell::new(),
                         first: i,
+                        code: std::cell::OnceCell::new(),
                     });
                 }
             }

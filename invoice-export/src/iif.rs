@@ -87,7 +87,7 @@ const MEMO: Field = Field::Text(4095);
 const DATES: DateStyle = DateStyle::Us;
 
 /// The sales-tax lines: one per group with a rate above zero, else the first group (0.00).
-fn tax_lines<'p>(p: &'p Prepared<'_>) -> impl Iterator<Item = &'p Group> + Clone {
+fn tax_lines<'p, 'a>(p: &'p Prepared<'a>) -> impl Iterator<Item = &'p Group<'a>> + Clone {
     let taxed = p.taxed_groups().next().is_some();
     p.groups.iter().enumerate().filter(move |(k, g)| if taxed { !g.rate.is_zero() } else { *k == 0 }).map(|(_, g)| g)
 }
@@ -195,7 +195,7 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
         c.code("N");
         c.code("");
         c.code_concat(&[t.percent(), "%"]);
-        c.text(At::Line(t.first, "tax_rate"), config.tax_codes.resolve(t.key()), NAME);
+        c.text(At::Line(t.first, "tax_rate"), p.tax_code(t), NAME);
         c.code("N");
         c.code("");
         c.code("AUTOSTAX");

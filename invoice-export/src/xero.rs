@@ -216,7 +216,7 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
         c.number(l.unit_price);
         c.code("");
         c.opt_text(At::Line(l.first, "gl_account"), l.account, Field::Name(10));
-        c.text(At::Line(l.first, "tax_rate"), config.tax_codes.resolve(p.tax_key(l)), Field::Name(255));
+        c.text(At::Line(l.first, "tax_rate"), p.line_tax_code(l), Field::Name(255));
         c.same_every_row(1, |c| {
             for _ in 0..4 {
                 c.code("");
