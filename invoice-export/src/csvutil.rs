@@ -1451,11 +1451,6 @@ impl<'a> Prepared<'a> {
         self.config.location.as_deref().or(self.invoice.location.as_deref())
     }
 
-    /// The tax key of a line's group.
-    pub(crate) fn tax_key(&self, line: &OutLine<'_>) -> &str {
-        self.groups.get(line.group).map_or("", Group::key)
-    }
-
     /// The target's tax code of a group: `config.tax_codes.resolve(g.key())`, looked up once
     /// per group.
     pub(crate) fn tax_code<'s>(&'s self, g: &'s Group<'a>) -> &'s str {
