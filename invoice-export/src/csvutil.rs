@@ -206,6 +206,11 @@ fn push_padded(n: u64, width: usize, out: &mut Vec<u8>) {
 /// Append `value` in plain decimal notation: with exactly `dp` decimals when given (amounts),
 /// else with its own scale; never a negative zero, never an exponent.
 pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
+    with_decimal(value, dp, |text| out.extend_from_slice(text));
+}
+
+/// `f` of the text [`push_decimal`] writes for `value` (made on the stack).
+fn with_decimal<R>(value: Decimal, dp: Option<u32>, f: impl FnOnce(&[u8]) -> R) -> R {
     let scale = value.scale();
     let mantissa = value.mantissa();
     // a 64-bit mantissa with at most `dp` decimals (nearly every number): its digits and the
@@ -214,10 +219,9 @@ pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
     if let (Ok(m), Some(zeros), true) = (u64::try_from(mantissa.unsigned_abs()), zeros, scale <= 19) {
         let mut text = [0u8; 32];
         let start = scaled_u64(mantissa < 0, m, scale as usize, zeros as usize, &mut text);
-        out.extend_from_slice(&text[start..]);
-        return;
+        return f(&text[start..]);
     }
-    push_decimal_rescaled(value, dp, out);
+    with_decimal_rescaled(value, dp, f)
 }
 
 /// `m / 10^scale` followed by `zeros` zeros (`scale` <= 19, `zeros` <= 9), with a `-` when
@@ -259,7 +263,13 @@ pub(crate) fn decimal_text(d: Decimal) -> String {
 }
 
 /// [`push_decimal`] for any value: rescaled to `dp` first.
+#[cfg(test)]
 fn push_decimal_rescaled(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
+    with_decimal_rescaled(value, dp, |text| out.extend_from_slice(text));
+}
+
+/// [`with_decimal`] for any value: rescaled to `dp` first.
+fn with_decimal_rescaled<R>(value: Decimal, dp: Option<u32>, f: impl FnOnce(&[u8]) -> R) -> R {
     let mut v = value;
     if let Some(dp) = dp {
         if v.scale() != dp {
@@ -272,7 +282,7 @@ fn push_decimal_rescaled(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
     let digits = digits_u128(mantissa.unsigned_abs(), &mut buf);
     let mut text = [0u8; 48];
     let n = scaled_text(mantissa < 0, digits, scale, &mut text);
-    out.extend_from_slice(&text[..n]);
+    f(&text[..n])
 }
 
 /// The number whose digits are `digits` (at most 40, no sign) with `scale` (at most 40) of
@@ -591,12 +601,6 @@ pub(crate) fn transliterate(c: char) -> Option<&'static str> {
     })
 }
 
-/// `s` in Windows-1252 (characters without a byte become `?`; [`clean_into`] has replaced them).
-fn encode_cp1252(s: &str, out: &mut Vec<u8>) {
-    out.clear();
-    out.extend(s.chars().map(|c| cp1252(c).unwrap_or(b'?')));
-}
-
 // ------------------------------------------------------------------ cells
 
 /// The cells of a target's rows. Implemented by [`RowWriter`] (writes) and [`Checker`]
@@ -825,13 +829,16 @@ impl RowWriter<'_> {
             Field::Name(m) | Field::SoftName(m) | Field::Text(m) => m,
         };
         let bytes = value.as_bytes();
-        if bytes.len() <= max
-            && !bytes.first().is_some_and(|b| matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+        if !bytes.first().is_some_and(|b| matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
             && self.plain.as_ref().is_some_and(|p| !bytes.iter().any(|&b| p.table[usize::from(b)]))
         {
-            // what clean_into, the code page and the quoting would all leave as it is
-            self.out.extend_from_slice(bytes);
-            return None;
+            // what clean_into, the code page and the quoting would all leave as it is, but for
+            // the length
+            if bytes.len() <= max {
+                self.out.extend_from_slice(bytes);
+                return None;
+            }
+            return self.write_plain_long(value, field, max);
         }
         let mut scratch = std::mem::take(&mut self.text);
         let changes = clean_into(value, &self.rules, field, &mut scratch);
@@ -840,13 +847,42 @@ impl RowWriter<'_> {
             Some(_) => scratch.as_str(),
         };
         if self.rules.charset == Charset::Windows1252 && !text.is_ascii() {
-            encode_cp1252(text, &mut self.bytes);
-            Self::field(self.out, &self.rules, &self.bytes);
+            // encoded in place; quoted (rarely) from a copy
+            let start = self.out.len();
+            self.out.extend(text.chars().map(|c| cp1252(c).unwrap_or(b'?')));
+            if needs_quotes(&self.out[start..], self.rules.delimiter) {
+                self.bytes.clear();
+                self.bytes.extend_from_slice(&self.out[start..]);
+                self.out.truncate(start);
+                Self::field(self.out, &self.rules, &self.bytes);
+            }
         } else {
             Self::field(self.out, &self.rules, text.as_bytes());
         }
         self.text = scratch;
         changes
+    }
+
+    /// [`RowWriter::write_text`] of a plain text (no byte of the [`Plain`] table, no formula
+    /// start) longer in bytes than `max`: what [`clean_into`] gives for it, without copying it
+    /// first. A name too long is written as it is (and reported), free text is cut.
+    fn write_plain_long(&mut self, value: &str, field: Field, max: usize) -> Option<Changes> {
+        let count = value.chars().count();
+        if count <= max {
+            self.out.extend_from_slice(value.as_bytes());
+            return None;
+        }
+        match field {
+            Field::Name(_) | Field::SoftName(_) => {
+                self.out.extend_from_slice(value.as_bytes());
+                Some(Changes { too_long: Some(count), ..Changes::default() })
+            }
+            Field::Text(_) => {
+                let cut = value.char_indices().nth(max).map_or(value.len(), |(i, _)| i);
+                self.out.extend_from_slice(&value.as_bytes()[..cut]);
+                Some(Changes { truncated: true, ..Changes::default() })
+            }
+        }
     }
 
     /// Repeat group `id` when it was written for this invoice at this column.
@@ -944,12 +980,32 @@ pub(crate) struct Checker<'a> {
     /// Per [`Cells::same_every_row`] group: (first column, cells) once checked.
     groups: [Option<(usize, usize)>; GROUPS],
     /// The text cells that had problems.
-    reported: Vec<(At, Field)>,
+    reported: Places,
+}
+
+/// The text cells whose problems were reported: the first few in place, more in a vector.
+#[derive(Default)]
+struct Places {
+    first: [Option<(At, Field)>; 4],
+    more: Vec<(At, Field)>,
+}
+
+impl Places {
+    fn contains(&self, place: &(At, Field)) -> bool {
+        self.first.iter().any(|p| p.as_ref() == Some(place)) || self.more.contains(place)
+    }
+
+    fn push(&mut self, place: (At, Field)) {
+        match self.first.iter_mut().find(|p| p.is_none()) {
+            Some(slot) => *slot = Some(place),
+            None => self.more.push(place),
+        }
+    }
 }
 
 impl<'a> Checker<'a> {
     pub(crate) fn new(invoice: &'a Invoice, rules: Rules) -> Checker<'a> {
-        Checker { invoice, rules, problems: Vec::new(), col: 0, groups: [None; GROUPS], reported: Vec::new() }
+        Checker { invoice, rules, problems: Vec::new(), col: 0, groups: [None; GROUPS], reported: Places::default() }
     }
 
     /// Add a problem unless the same code was already reported for the same path.
@@ -1075,6 +1131,11 @@ impl Checker<'_> {
     /// Report what a text cell at `at` changes (`changes` of `value`); a place whose problems
     /// were reported is not reported again.
     fn report(&mut self, at: At, value: &str, field: Field, changes: Changes) {
+        self.report_cleaned(at, value, field, changes, None);
+    }
+
+    /// [`Checker::report`], given the text [`clean_into`] made of `value` when it is at hand.
+    fn report_cleaned(&mut self, at: At, value: &str, field: Field, changes: Changes, cleaned: Option<&str>) {
         if !changes.any() || self.reported.contains(&(at, field)) {
             return;
         }
@@ -1115,11 +1176,17 @@ impl Checker<'_> {
         }
         if changes.transliterated {
             let mut text = String::new();
-            let _ = clean_into(value, &self.rules, field, &mut text);
+            let text = match cleaned {
+                Some(t) => t,
+                None => {
+                    let _ = clean_into(value, &self.rules, field, &mut text);
+                    &text
+                }
+            };
             self.warning(
                 at,
                 "transliterated",
-                concat(&["written as '", &shorten(&text), "' (", target, " reads Windows-1252 only)"]),
+                concat(&["written as '", &shorten(text), "' (", target, " reads Windows-1252 only)"]),
             );
         }
         if changes.neutralised {
@@ -1177,7 +1244,8 @@ pub(crate) struct Both<'a> {
 impl Cells for Both<'_> {
     fn text(&mut self, at: At, value: &str, field: Field) {
         if let Some(changes) = self.w.write_text(value, field) {
-            self.c.report(at, value, field, changes);
+            // a transliterated text went through clean_into: the writer holds it
+            self.c.report_cleaned(at, value, field, changes, Some(&self.w.text));
         }
     }
     fn code(&mut self, value: &str) {
@@ -1235,30 +1303,56 @@ pub(crate) enum Mode {
 
 /// One tax group of the invoice: (category, rate), ordered like [`Totals::tax_groups`].
 #[derive(Debug, Clone)]
-pub(crate) struct Group {
+pub(crate) struct Group<'a> {
     /// VAT category.
     pub(crate) category: TaxCategory,
     /// Rate as a fraction, normalised.
     pub(crate) rate: Decimal,
     /// The tax key of [`Config::tax_key`] (`S:0.19`), made on first use.
-    key: std::cell::OnceCell<String>,
+    key: std::cell::OnceCell<Short>,
     /// The group's tax (zero in [`Mode::Check`]).
     pub(crate) tax: Decimal,
     /// The rate in percent as text (`6.25`), made on first use.
-    percent: std::cell::OnceCell<String>,
+    percent: std::cell::OnceCell<Short>,
     /// The first invoice line of the group.
     pub(crate) first: usize,
+    /// The mapped tax code of the key (`None`: the key itself), looked up on first use.
+    code: std::cell::OnceCell<Option<&'a str>>,
 }
 
-impl Group {
+impl Group<'_> {
     /// The tax key of [`Config::tax_key`] (`S:0.19`).
     pub(crate) fn key(&self) -> &str {
-        self.key.get_or_init(|| group_key(self.category, self.rate))
+        self.key.get_or_init(|| group_key(self.category, self.rate)).as_str()
     }
 
     /// The rate in percent as text (`6.25`).
     pub(crate) fn percent(&self) -> &str {
-        self.percent.get_or_init(|| percent_text(self.rate))
+        self.percent.get_or_init(|| percent_text(self.rate)).as_str()
+    }
+}
+
+/// A short text kept in place (tax keys, percentages): made without allocating.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Short {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Short {
+    /// `parts` one after the other (at most 64 bytes; ASCII).
+    fn new(parts: &[&[u8]]) -> Short {
+        let mut s = Short { bytes: [0; 64], len: 0 };
+        for p in parts {
+            let n = p.len().min(s.bytes.len() - s.len);
+            s.bytes[s.len..s.len + n].copy_from_slice(&p[..n]);
+            s.len += n;
+        }
+        s
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
     }
 }
 
@@ -1308,7 +1402,7 @@ pub(crate) struct Prepared<'a> {
     /// Invoice gross (zero in [`Mode::Check`]).
     pub(crate) gross: Decimal,
     /// Tax groups ordered by category, then rate.
-    pub(crate) groups: Vec<Group>,
+    pub(crate) groups: Vec<Group<'a>>,
     pub(crate) lines: Vec<OutLine<'a>>,
     /// Decimals of the currency.
     pub(crate) dp: u32,
@@ -1316,7 +1410,7 @@ pub(crate) struct Prepared<'a> {
     pub(crate) mode: Mode,
 }
 
-impl Prepared<'_> {
+impl<'a> Prepared<'a> {
     /// True for credit notes.
     pub(crate) fn credit(&self) -> bool {
         self.invoice.kind.is_credit()
@@ -1357,13 +1451,26 @@ impl Prepared<'_> {
         self.config.location.as_deref().or(self.invoice.location.as_deref())
     }
 
-    /// The tax key of a line's group.
-    pub(crate) fn tax_key(&self, line: &OutLine<'_>) -> &str {
-        self.groups.get(line.group).map_or("", Group::key)
+    /// The target's tax code of a group: `config.tax_codes.resolve(g.key())`, looked up once
+    /// per group.
+    pub(crate) fn tax_code<'s>(&'s self, g: &'s Group<'a>) -> &'s str {
+        let codes = &self.config.tax_codes;
+        match g.code.get_or_init(|| codes.map.get(g.key()).map(String::as_str).or(codes.fallback.as_deref())) {
+            Some(code) => code,
+            None => g.key(),
+        }
+    }
+
+    /// The target's tax code of a line's group (see [`Prepared::tax_code`]).
+    pub(crate) fn line_tax_code(&self, line: &OutLine<'_>) -> &str {
+        match self.groups.get(line.group) {
+            Some(g) => self.tax_code(g),
+            None => self.config.tax_codes.resolve(""),
+        }
     }
 
     /// The groups with a rate above zero.
-    pub(crate) fn taxed_groups(&self) -> impl Iterator<Item = &Group> {
+    pub(crate) fn taxed_groups(&self) -> impl Iterator<Item = &Group<'a>> {
         self.groups.iter().filter(|g| !g.rate.is_zero())
     }
 }
@@ -1388,18 +1495,12 @@ pub(crate) fn percent(rate: Decimal) -> Decimal {
     }
 }
 
-fn percent_text(rate: Decimal) -> String {
-    let mut text = Vec::with_capacity(8);
-    push_decimal(percent(rate), None, &mut text);
-    String::from_utf8(text).unwrap_or_default()
+fn percent_text(rate: Decimal) -> Short {
+    with_decimal(percent(rate), None, |text| Short::new(&[text]))
 }
 
-fn group_key(category: TaxCategory, rate: Decimal) -> String {
-    let mut key = Vec::with_capacity(10);
-    key.extend_from_slice(category.code().as_bytes());
-    key.push(b':');
-    push_decimal(rate.normalize(), None, &mut key);
-    String::from_utf8(key).unwrap_or_default()
+fn group_key(category: TaxCategory, rate: Decimal) -> Short {
+    with_decimal(rate.normalize(), None, |text| Short::new(&[category.code().as_bytes(), b":", text]))
 }
 
 /// `a == b`, answered without rust_decimal's comparison when both are spelled alike.
@@ -1418,7 +1519,7 @@ fn same_value(a: Decimal, b: Decimal) -> bool {
 pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) -> Result<Prepared<'a>, Problem> {
     let currency = invoice.currency;
     let mode_r: Rounding = invoice.rounding.mode;
-    let mut groups: Vec<Group> = Vec::new();
+    let mut groups: Vec<Group<'a>> = Vec::new();
     let (mut net, mut tax, mut gross) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     let mut line_nets: Vec<Decimal> = Vec::new();
     match mode {
@@ -1438,6 +1539,7 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
                     tax: g.tax,
                     percent: std::cell::OnceCell::new(),
                     first,
+                    code: std::cell::OnceCell::new(),
                 });
             }
             (net, tax, gross) = (totals.net, totals.tax, totals.gross);
@@ -1463,6 +1565,7 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
                         tax: Decimal::ZERO,
                         percent: std::cell::OnceCell::new(),
                         first: i,
+                        code: std::cell::OnceCell::new(),
                     });
                 }
             }
@@ -1582,7 +1685,11 @@ pub(crate) fn check_accounts(p: &Prepared<'_>, c: &mut Checker<'_>, target: &str
 /// Errors for tax keys without a mapping (targets that write a tax code). Only keys of the
 /// written lines; `only_taxed` limits it to rates above zero.
 pub(crate) fn check_tax_codes(p: &Prepared<'_>, c: &mut Checker<'_>, target: &str, what: &str, only_taxed: bool) {
-    let mut groups: Vec<&Group> = p.groups.iter().filter(|g| !(only_taxed && g.rate.is_zero())).collect();
+    let wanted = |g: &&Group| !(only_taxed && g.rate.is_zero());
+    if p.groups.iter().filter(wanted).all(|g| p.config.tax_codes.covers(g.key())) {
+        return;
+    }
+    let mut groups: Vec<&Group> = p.groups.iter().filter(wanted).collect();
     groups.sort_by_key(|g| g.first);
     for g in groups {
         if !p.config.tax_codes.covers(g.key()) {

@@ -87,13 +87,9 @@ const MEMO: Field = Field::Text(4095);
 const DATES: DateStyle = DateStyle::Us;
 
 /// The sales-tax lines: one per group with a rate above zero, else the first group (0.00).
-fn tax_lines<'p>(p: &'p Prepared<'_>) -> Vec<&'p Group> {
-    let taxed: Vec<&Group> = p.taxed_groups().collect();
-    if taxed.is_empty() {
-        p.groups.first().into_iter().collect()
-    } else {
-        taxed
-    }
+fn tax_lines<'p, 'a>(p: &'p Prepared<'a>) -> impl Iterator<Item = &'p Group<'a>> + Clone {
+    let taxed = p.taxed_groups().next().is_some();
+    p.groups.iter().enumerate().filter(move |(k, g)| if taxed { !g.rate.is_zero() } else { *k == 0 }).map(|(_, g)| g)
 }
 
 fn own_checks(p: &Prepared<'_>, c: &mut Checker<'_>) {
@@ -112,7 +108,7 @@ fn own_checks(p: &Prepared<'_>, c: &mut Checker<'_>) {
     check_currency_decimals(p, c, target, 2);
     check_accounts(p, c, target, true);
     let taxes = tax_lines(p);
-    for t in &taxes {
+    for t in taxes.clone() {
         if !p.config.tax_codes.covers(t.key()) {
             c.error(
                 At::Line(t.first, "tax_rate"),
@@ -124,13 +120,14 @@ fn own_checks(p: &Prepared<'_>, c: &mut Checker<'_>) {
             );
         }
     }
-    if taxes.len() > 1 {
+    let count = taxes.count();
+    if count > 1 {
         c.warning(
             At::Invoice("lines"),
             "multiple_tax_rates",
             concat(&[
                 "the invoice has ",
-                Int::new(taxes.len()).as_str(),
+                Int::new(count).as_str(),
                 " tax rates, written as one sales-tax line each; QuickBooks Desktop US applies one sales-tax item per invoice",
             ]),
         );
@@ -198,7 +195,7 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
         c.code("N");
         c.code("");
         c.code_concat(&[t.percent(), "%"]);
-        c.text(At::Line(t.first, "tax_rate"), config.tax_codes.resolve(t.key()), NAME);
+        c.text(At::Line(t.first, "tax_rate"), p.tax_code(t), NAME);
         c.code("N");
         c.code("");
         c.code("AUTOSTAX");

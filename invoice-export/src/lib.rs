@@ -30,7 +30,6 @@
 #![deny(missing_docs)]
 
 use std::fmt;
-use std::fmt::Write as _;
 use std::io::Write;
 
 use invoice_core::{Invoice, InvoiceId, Outcome};
@@ -291,6 +290,17 @@ pub fn render_invoice(format: &dyn Format, invoice: &Invoice, config: &Config, b
     render(format, invoice, config, buf)
 }
 
+/// Append `path: message (code)` (without the formatting machinery).
+fn push_problem(message: &mut String, p: &Problem) {
+    message.reserve(p.path.len() + p.message.len() + p.code.len() + 5);
+    message.push_str(&p.path);
+    message.push_str(": ");
+    message.push_str(&p.message);
+    message.push_str(" (");
+    message.push_str(&p.code);
+    message.push(')');
+}
+
 /// Check and render one invoice; `Ok` carries the warnings.
 fn render(format: &dyn Format, invoice: &Invoice, config: &Config, buf: &mut Vec<u8>) -> InvoiceResult {
     let mut result = InvoiceResult {
@@ -313,13 +323,15 @@ fn render(format: &dyn Format, invoice: &Invoice, config: &Config, buf: &mut Vec
                 if !message.is_empty() {
                     message.push_str("; ");
                 }
-                let _ = write!(message, "{}: {} ({})", p.path, p.message, p.code);
+                push_problem(&mut message, p);
             }
             result.outcome = Outcome::Failed { message };
         }
         CheckedWrite::Failed(p) => {
             buf.clear();
-            result.outcome = Outcome::Failed { message: format!("{}: {} ({})", p.path, p.message, p.code) };
+            let mut message = String::new();
+            push_problem(&mut message, &p);
+            result.outcome = Outcome::Failed { message };
         }
     }
     result

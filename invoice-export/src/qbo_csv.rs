@@ -104,7 +104,7 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
         c.number(l.quantity);
         c.number(l.unit_price);
         c.amount(l.net, p.dp);
-        c.text(At::Line(l.first, "tax_rate"), config.tax_codes.resolve(p.tax_key(l)), Field::Name(100));
+        c.text(At::Line(l.first, "tax_rate"), p.line_tax_code(l), Field::Name(100));
         c.amount(l.tax, p.dp);
         c.code(inv.currency.code());
         c.date(l.service_date, dates);

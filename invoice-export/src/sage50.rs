@@ -186,7 +186,7 @@ fn us_rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
     let dates = DateStyle::UsShort;
     let number = p.number();
     let taxed: Vec<&Group> = p.taxed_groups().collect();
-    let tax_code = taxed.first().map(|g| config.tax_codes.resolve(g.key()));
+    let tax_code = taxed.first().map(|g| p.tax_code(g));
     let tax_first = taxed.first().map_or(0, |g| g.first);
     let count = (p.lines.len() + taxed.len()) as u64;
     let header = |c: &mut C| {
@@ -278,7 +278,6 @@ fn uk_checks(p: &Prepared<'_>, c: &mut Checker<'_>) {
 
 fn uk_rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
     let inv = p.invoice;
-    let config = p.config;
     let credit = p.credit();
     let number = p.number();
     let dept = department(p);
@@ -295,7 +294,7 @@ fn uk_rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
         });
         c.text(At::Line(l.first, "description"), &l.description, Field::Text(60));
         c.amount(l.net, DP);
-        c.text(At::Line(l.first, "tax_rate"), config.tax_codes.resolve(p.tax_key(l)), Field::Name(3));
+        c.text(At::Line(l.first, "tax_rate"), p.line_tax_code(l), Field::Name(3));
         c.amount(l.tax, DP);
         c.same_every_row(2, |c| {
             c.code("");

@@ -30,8 +30,8 @@ use invoice_core::Rounding;
 use rust_decimal::Decimal;
 
 use crate::csvutil::{
-    check_accounts, check_currency_decimals, check_issue_date, check_tax_codes, refuse_credit_notes, At, Cells,
-    Charset, Checker, DateStyle, Field, Mode, Prepared, Rules,
+    check_accounts, check_currency_decimals, check_issue_date, check_tax_codes, concat, decimal_text,
+    refuse_credit_notes, At, Cells, Charset, Checker, DateStyle, Field, Mode, Prepared, Rules,
 };
 
 /// Xero sales invoice CSV.
@@ -83,8 +83,15 @@ const MAX_DECIMALS: u32 = 4;
 /// What Xero computes for the invoice: (net, tax), each line rounded half away from zero.
 pub(crate) fn xero_amounts(p: &Prepared<'_>) -> Option<(Decimal, Decimal)> {
     let (mut net, mut tax) = (Decimal::ZERO, Decimal::ZERO);
+    // prepared for writing with Xero's rounding, a detailed line's net is already its amount
+    // (quantity x unit price, rounded to the currency half away from zero)
+    let nets_are_amounts = p.mode == Mode::Write && p.invoice.rounding.mode == Rounding::HalfAwayFromZero;
     for l in &p.lines {
-        let amount = Rounding::HalfAwayFromZero.round(l.quantity.checked_mul(l.unit_price)?, p.dp);
+        let amount = if nets_are_amounts && !l.summary {
+            l.net
+        } else {
+            Rounding::HalfAwayFromZero.round(l.quantity.checked_mul(l.unit_price)?, p.dp)
+        };
         net = net.checked_add(amount)?;
         tax = tax.checked_add(Rounding::HalfAwayFromZero.round(amount.checked_mul(l.rate)?, p.dp))?;
     }
@@ -103,7 +110,8 @@ fn own_checks(p: &Prepared<'_>, c: &mut Checker<'_>) {
     check_tax_codes(p, c, target, "the tax rate's display name (TaxType) on every line", false);
     for l in p.lines.iter().filter(|l| !l.summary) {
         for (field, value) in [("quantity", l.quantity), ("unit_price", l.unit_price)] {
-            if value.normalize().scale() > MAX_DECIMALS {
+            // at most 4 decimals as spelled: no need to normalise
+            if value.scale() > MAX_DECIMALS && value.normalize().scale() > MAX_DECIMALS {
                 c.error(
                     At::Line(l.first, field),
                     "too_many_decimals",
@@ -122,18 +130,33 @@ fn own_checks(p: &Prepared<'_>, c: &mut Checker<'_>) {
             c.warning(
                 At::Invoice("lines"),
                 "amount_differs",
-                format!("{target} rounds line amounts half away from zero: net {net} instead of {total_net}"),
+                concat(&[
+                    target,
+                    " rounds line amounts half away from zero: net ",
+                    &decimal_text(net),
+                    " instead of ",
+                    &decimal_text(total_net),
+                ]),
             );
         }
         if tax != total_tax {
             c.warning(
                 At::Invoice("lines"),
                 "tax_rounding_differs",
-                format!(
-                    "{target} computes tax per line: {tax} instead of {} (the engine rounds tax per rate), so the invoice total in {target} differs by {}; issue invoices for {target} with per-line tax rounding to have both agree",
-                    total_tax,
-                    tax - total_tax
-                ),
+                concat(&[
+                    target,
+                    " computes tax per line: ",
+                    &decimal_text(tax),
+                    " instead of ",
+                    &decimal_text(total_tax),
+                    " (the engine rounds tax per rate), so the invoice total in ",
+                    target,
+                    " differs by ",
+                    &decimal_text(tax - total_tax),
+                    "; issue invoices for ",
+                    target,
+                    " with per-line tax rounding to have both agree",
+                ]),
             );
         }
     }
@@ -193,7 +216,7 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
         c.number(l.unit_price);
         c.code("");
         c.opt_text(At::Line(l.first, "gl_account"), l.account, Field::Name(10));
-        c.text(At::Line(l.first, "tax_rate"), config.tax_codes.resolve(p.tax_key(l)), Field::Name(255));
+        c.text(At::Line(l.first, "tax_rate"), p.line_tax_code(l), Field::Name(255));
         c.same_every_row(1, |c| {
             for _ in 0..4 {
                 c.code("");
