@@ -676,6 +676,8 @@ impl Invoice {
             _ => {}
         }
         let credit = self.kind.is_credit();
+        // When the totals can be made, no line's net overflows (the totals make every one).
+        let totals = self.totals();
         for (i, line) in self.lines.iter().enumerate() {
             if line.description.trim().is_empty() {
                 push(
@@ -725,7 +727,7 @@ impl Invoice {
                     ),
                 );
             }
-            if line.net(self.currency, self.rounding).is_err() {
+            if totals.is_err() && line.net(self.currency, self.rounding).is_err() {
                 push(ViolationCode::AmountOverflow, format!("lines[{i}]"), "quantity x unit price is too large".into());
             }
             if let (Some(d), Some(p)) = (line.service_date, self.billing_period) {
@@ -738,7 +740,7 @@ impl Invoice {
                 }
             }
         }
-        match self.totals() {
+        match totals {
             Ok(t) if credit && t.gross.is_sign_negative() && !t.gross.is_zero() => push(
                 ViolationCode::NegativeCreditNote,
                 "lines".into(),

@@ -2,9 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasherDefault;
-use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::io::{Read, Write};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use invoice_export::{render_invoice, Config, Format, InvoiceResult, Report};
 
@@ -21,16 +20,17 @@ pub struct Converted {
     pub errors: Vec<RecordError>,
 }
 
-/// The size of the pieces the input is cut into (at line ends) for the threads.
+/// The size of the pieces the input is read in (cut at line ends) for the threads.
 const BLOCK: usize = 1 << 20;
 
 /// Read a JSON Lines file of invoices and write one target's file of its good records, in
 /// one pass: the same bytes and report as [`read_invoices`](super::read_invoices) followed by
 /// [`invoice_export::export`] of its invoices, with the same errors for the bad records, but
-/// without holding every invoice at once. The input is cut into pieces of whole lines;
-/// `threads` threads each read a piece, render its invoices and drop them, while the calling
-/// thread writes the pieces to `out` in order. A number used on an earlier line is an error,
-/// as in `read_invoices`. I/O errors stop the export; `out` may then hold part of the file
+/// without holding every invoice, or the whole file, at once. The calling thread reads the
+/// input in pieces of whole lines (about 1 MB) and writes the rendered pieces to `out` in
+/// order; `threads` threads each parse a piece, render its invoices and drop them. A number
+/// used on an earlier line is an error, as in `read_invoices` (the numbers seen so far are
+/// the only thing kept). I/O errors stop the export; `out` may then hold part of the file
 /// (write to a temporary file and rename it, as the book's exports do).
 ///
 /// ```
@@ -47,15 +47,13 @@ const BLOCK: usize = 1 << 20;
 /// assert!(String::from_utf8(csv).unwrap().contains("A-1,"));
 /// ```
 pub fn export_jsonl<W: Write>(
-    mut input: impl std::io::Read,
+    input: impl Read,
     format: &dyn Format,
     config: &Config,
     threads: usize,
     out: W,
 ) -> invoice_export::Result<Converted> {
-    let mut bytes = Vec::new();
-    input.read_to_end(&mut bytes)?;
-    export_blocks(&bytes, BLOCK, format, config, threads, out)
+    export_pieces(input, BLOCK, format, config, threads, out)
 }
 
 /// The order in which pieces hand over their invoice numbers, and the numbers seen so far.
@@ -89,131 +87,166 @@ impl Drop for OnPanic<'_> {
     }
 }
 
-fn lock(m: &Mutex<Registry>) -> MutexGuard<'_, Registry> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Where piece `k` starts: just after the first line end at or after `k * block`.
-fn boundary(bytes: &[u8], block: usize, k: usize) -> usize {
-    let at = k.saturating_mul(block);
-    if k == 0 {
-        return 0;
+/// Parse piece `k`, register its numbers in file order, render it.
+fn work_on(
+    k: usize,
+    chunk: &[u8],
+    (registry, registered): (&Mutex<Registry>, &Condvar),
+    format: &dyn Format,
+    config: &Config,
+    buf: &mut Vec<u8>,
+) -> Option<Piece> {
+    let mut records = parse_chunk(0, chunk);
+    let newlines = memchr::memchr_iter(b'\n', chunk).count();
+    {
+        // Pieces register in file order, so a number's first line is known.
+        let mut r = lock(registry);
+        while r.next != k && !r.failed {
+            r = registered.wait(r).unwrap_or_else(PoisonError::into_inner);
+        }
+        if r.failed {
+            return None;
+        }
+        let first_line = r.first_line;
+        for (line, record) in &mut records {
+            *line += first_line;
+            let Ok(invoice) = record else { continue };
+            let number = invoice.number.as_deref().unwrap_or_default();
+            if let Some(first) = r.seen.get(number) {
+                let message = format!("the number is used on line {first} already");
+                *record = Err((invoice.number.take(), "number".into(), message));
+            } else {
+                r.seen.insert(number.to_string(), *line);
+            }
+        }
+        r.first_line += newlines;
+        r.next += 1;
+        registered.notify_all();
     }
-    if at >= bytes.len() {
-        return bytes.len();
+    let mut piece = Piece { bytes: Vec::with_capacity(chunk.len() * 3 / 2), results: Vec::new(), errors: Vec::new() };
+    for (line, record) in records {
+        match record {
+            Ok(invoice) => {
+                let result = render_invoice(format, &invoice, config, buf);
+                if result.outcome == invoice_core::Outcome::Exported {
+                    piece.bytes.extend_from_slice(buf);
+                }
+                piece.results.push(result);
+            }
+            Err((number, field, message)) => piece.errors.push(RecordError { line, number, field, message }),
+        }
     }
-    memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1)
+    Some(piece)
 }
 
-fn export_blocks<W: Write>(
-    bytes: &[u8],
+/// The next piece of whole lines of `input` (at least `block` bytes unless the input ends),
+/// with `carry`, the start of a line left over from the last piece, in front; `None` at the
+/// end.
+fn next_piece(input: &mut impl Read, block: usize, carry: &mut Vec<u8>) -> std::io::Result<Option<Vec<u8>>> {
+    let mut piece = std::mem::take(carry);
+    loop {
+        let before = piece.len();
+        // up to a block, or another block when a line is longer than one
+        let block = block.max(1);
+        let want = if piece.len() < block { block - piece.len() } else { block };
+        piece.reserve(want);
+        let got = input.by_ref().take(want as u64).read_to_end(&mut piece)?;
+        if got == 0 {
+            // the end: whatever is left is the last piece
+            return Ok((!piece.is_empty()).then_some(piece));
+        }
+        if piece.len() >= block {
+            if let Some(end) = memchr::memrchr(b'\n', &piece[before..]) {
+                *carry = piece.split_off(before + end + 1);
+                return Ok(Some(piece));
+            }
+        }
+    }
+}
+
+fn export_pieces<W: Write>(
+    mut input: impl Read,
     block: usize,
     format: &dyn Format,
     config: &Config,
     threads: usize,
     mut out: W,
 ) -> invoice_export::Result<Converted> {
-    let pieces = bytes.len().div_ceil(block.max(1));
-    let next_piece = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
     let registry = Mutex::new(Registry { next: 0, first_line: 1, seen: HashMap::default(), failed: false });
     let registered = Condvar::new();
-    let (send, receive) = mpsc::channel::<(usize, Piece)>();
-
-    let work = |send: mpsc::Sender<(usize, Piece)>| {
-        let _guard = OnPanic(&registry, &registered);
-        let mut buf = Vec::new();
-        loop {
-            let k = next_piece.fetch_add(1, Ordering::Relaxed);
-            if k >= pieces || stop.load(Ordering::Relaxed) {
-                return;
-            }
-            let chunk = &bytes[boundary(bytes, block, k)..boundary(bytes, block, k + 1)];
-            let mut records = parse_chunk(0, chunk);
-            let newlines = memchr::memchr_iter(b'\n', chunk).count();
-            {
-                // Pieces register in file order, so a number's first line is known.
-                let mut r = lock(&registry);
-                while r.next != k && !r.failed {
-                    r = registered.wait(r).unwrap_or_else(PoisonError::into_inner);
-                }
-                if r.failed {
-                    return;
-                }
-                let first_line = r.first_line;
-                for (line, record) in &mut records {
-                    *line += first_line;
-                    let Ok(invoice) = record else { continue };
-                    let number = invoice.number.as_deref().unwrap_or_default();
-                    if let Some(first) = r.seen.get(number) {
-                        let message = format!("the number is used on line {first} already");
-                        *record = Err((invoice.number.take(), "number".into(), message));
-                    } else {
-                        r.seen.insert(number.to_string(), *line);
-                    }
-                }
-                r.first_line += newlines;
-                r.next += 1;
-                registered.notify_all();
-            }
-            let mut piece =
-                Piece { bytes: Vec::with_capacity(chunk.len() * 3 / 2), results: Vec::new(), errors: Vec::new() };
-            for (line, record) in records {
-                match record {
-                    Ok(invoice) => {
-                        let result = render_invoice(format, &invoice, config, &mut buf);
-                        if result.outcome == invoice_core::Outcome::Exported {
-                            piece.bytes.extend_from_slice(&buf);
-                        }
-                        piece.results.push(result);
-                    }
-                    Err((number, field, message)) => piece.errors.push(RecordError { line, number, field, message }),
-                }
-            }
-            if send.send((k, piece)).is_err() {
-                return;
-            }
-        }
-    };
+    let workers = threads.max(1);
+    // pieces to parse (bounded, so memory does not follow the file) and pieces rendered
+    let (to_parse, pieces) = mpsc::sync_channel::<(usize, Vec<u8>)>(workers * 2);
+    let pieces = Arc::new(Mutex::new(pieces));
+    let (to_write, rendered) = mpsc::channel::<(usize, Piece)>();
 
     let mut converted =
         Converted { report: Report { format: format.name().to_string(), results: Vec::new() }, errors: Vec::new() };
-    let written = std::thread::scope(|scope| {
-        let work = &work;
-        for _ in 0..threads.max(1) {
-            let send = send.clone();
-            scope.spawn(move || work(send));
-        }
-        drop(send);
-        let mut write = || -> invoice_export::Result<()> {
-            format.begin(config, &mut out)?;
-            let mut waiting = BTreeMap::new();
-            let mut next = 0;
-            for (k, piece) in &receive {
-                waiting.insert(k, piece);
-                while let Some(piece) = waiting.remove(&next) {
-                    out.write_all(&piece.bytes)?;
-                    converted.report.results.extend(piece.results);
-                    converted.errors.extend(piece.errors);
-                    next += 1;
+    std::thread::scope(|scope| -> invoice_export::Result<()> {
+        for _ in 0..workers {
+            // each worker holds the queue: when every worker is gone, sending fails
+            let (pieces, to_write) = (Arc::clone(&pieces), to_write.clone());
+            let (registry, registered) = (&registry, &registered);
+            scope.spawn(move || {
+                let _guard = OnPanic(registry, registered);
+                let mut buf = Vec::new();
+                loop {
+                    let next = lock(&pieces).recv();
+                    let Ok((k, chunk)) = next else { return };
+                    let Some(piece) = work_on(k, &chunk, (registry, registered), format, config, &mut buf) else {
+                        return;
+                    };
+                    drop(chunk);
+                    if to_write.send((k, piece)).is_err() {
+                        return;
+                    }
                 }
+            });
+        }
+        drop((pieces, to_write));
+
+        let mut waiting = BTreeMap::new();
+        let mut next = 0;
+        let mut write_ready = |k: usize, piece: Piece, out: &mut W| -> std::io::Result<()> {
+            waiting.insert(k, piece);
+            while let Some(piece) = waiting.remove(&next) {
+                out.write_all(&piece.bytes)?;
+                converted.report.results.extend(piece.results);
+                converted.errors.extend(piece.errors);
+                next += 1;
             }
-            if next < pieces {
-                // A thread stopped early: it panicked, and the scope passes the panic on.
-                return Ok(());
-            }
-            format.end(config, &mut out)?;
-            out.flush()?;
             Ok(())
         };
-        let written = write();
-        if written.is_err() {
-            stop.store(true, Ordering::Relaxed);
+        format.begin(config, &mut out)?;
+        let mut carry = Vec::new();
+        let mut sent = 0;
+        let mut stopped = false;
+        while let Some(chunk) = next_piece(&mut input, block, &mut carry)? {
+            if to_parse.send((sent, chunk)).is_err() {
+                stopped = true; // every worker is gone: one panicked
+                break;
+            }
+            sent += 1;
+            while let Ok((k, piece)) = rendered.try_recv() {
+                write_ready(k, piece, &mut out)?;
+            }
         }
-        drop(receive);
-        written
-    });
-    written?;
+        drop(to_parse);
+        for (k, piece) in &rendered {
+            write_ready(k, piece, &mut out)?;
+        }
+        if stopped || next < sent {
+            // a worker panicked; the scope passes the panic on
+            return Ok(());
+        }
+        format.end(config, &mut out)?;
+        out.flush()?;
+        Ok(())
+    })?;
     Ok(converted)
 }
 
@@ -254,7 +287,7 @@ mod tests {
             for (block, threads) in [(BLOCK, 2), (1, 1), (40, 3), (700, 2), (5000, 8), (1 << 30, 2)] {
                 let mut out = Vec::new();
                 let got =
-                    export_blocks(text.as_bytes(), block, format(name).unwrap(), &Config::default(), threads, &mut out)
+                    export_pieces(text.as_bytes(), block, format(name).unwrap(), &Config::default(), threads, &mut out)
                         .unwrap();
                 assert!(out == bytes, "{name}, blocks of {block}, {threads} threads: other bytes");
                 assert_eq!(got, expected, "{name}, blocks of {block}, {threads} threads");
@@ -282,7 +315,7 @@ mod tests {
             }
         }
         let text: String = (0..2000).map(|i| GOOD.replace("N-1", &format!("N-{i}")) + "\n").collect();
-        let err = export_blocks(text.as_bytes(), 1000, format("csv").unwrap(), &Config::default(), 2, Full(5000));
+        let err = export_pieces(text.as_bytes(), 1000, format("csv").unwrap(), &Config::default(), 2, Full(5000));
         assert!(err.unwrap_err().to_string().contains("disk full"));
     }
 }

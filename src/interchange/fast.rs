@@ -22,6 +22,43 @@ pub(super) fn raw_invoice(text: &str) -> Option<RawInvoice<'_>> {
     (c.pos == c.bytes.len()).then_some(raw)
 }
 
+/// A field name, quoted (`"number"`), with its bytes as two little-endian words, so that a
+/// key can be recognised with two loads and compares instead of a `memcmp` call.
+struct Name {
+    quoted: &'static [u8],
+    words: [u64; 2],
+    masks: [u64; 2],
+}
+
+impl Name {
+    /// `quoted` is at most 16 bytes.
+    const fn new(quoted: &'static [u8]) -> Name {
+        assert!(quoted.len() <= 16);
+        let mut words = [0u64; 2];
+        let mut masks = [0u64; 2];
+        let mut i = 0;
+        while i < quoted.len() {
+            words[i / 8] |= (quoted[i] as u64) << (8 * (i % 8));
+            masks[i / 8] |= 0xff << (8 * (i % 8));
+            i += 1;
+        }
+        Name { quoted, words, masks }
+    }
+
+    /// Whether `rest` starts with the quoted name.
+    #[inline]
+    fn starts(&self, rest: &[u8]) -> bool {
+        match (rest.get(..8), rest.get(8..16)) {
+            (Some(a), Some(b)) => {
+                let a = u64::from_le_bytes(a.try_into().unwrap_or([0; 8]));
+                let b = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+                ((a ^ self.words[0]) & self.masks[0]) | ((b ^ self.words[1]) & self.masks[1]) == 0
+            }
+            _ => rest.starts_with(self.quoted),
+        }
+    }
+}
+
 struct Cursor<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -48,7 +85,12 @@ fn special(x: u64) -> u64 {
 }
 
 impl<'a> Cursor<'a> {
+    #[inline]
     fn ws(&mut self) {
+        // every JSON space is at most 0x20; most places have none
+        if self.bytes.get(self.pos).is_some_and(|&b| b > b' ') {
+            return;
+        }
         while let Some(&b) = self.bytes.get(self.pos) {
             if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
                 break;
@@ -193,14 +235,13 @@ impl<'a> Cursor<'a> {
         Some(self.opt_str()?.map(Cow::into_owned))
     }
 
-    /// A key without escapes, and the `:` after it: the index of the key in `names` (each
-    /// name quoted, as in `"\"number\""`). The key after the last one is tried first, since
-    /// records usually give their fields in the same order.
-    fn key(&mut self, names: &[&[u8]], last: usize) -> Option<usize> {
-        let rest = &self.bytes[self.pos..];
+    /// A key without escapes, and the `:` after it: the index of the key in `names`. The key
+    /// after the last one is tried first, since records usually give their fields in the same
+    /// order.
+    fn key(&mut self, names: &[Name], last: usize) -> Option<usize> {
         let guess = Some(last.wrapping_add(1)).filter(|&g| g < names.len()).unwrap_or(0);
-        let index = if rest.starts_with(names[guess]) {
-            self.pos += names[guess].len();
+        let index = if names[guess].starts(&self.bytes[self.pos..]) {
+            self.pos += names[guess].quoted.len();
             guess
         } else {
             self.expect(b'"')?;
@@ -208,7 +249,7 @@ impl<'a> Cursor<'a> {
             self.plain_run();
             let key = &self.bytes[start..self.pos];
             self.expect(b'"')?;
-            names.iter().position(|n| &n[1..n.len() - 1] == key)?
+            names.iter().position(|n| &n.quoted[1..n.quoted.len() - 1] == key)?
         };
         self.ws();
         self.expect(b':')?;
@@ -218,7 +259,7 @@ impl<'a> Cursor<'a> {
 
     /// An object of the fields `names` (quoted), whose values `field` reads by index. An
     /// unknown or repeated field is left to serde_json.
-    fn object(&mut self, names: &[&[u8]], mut field: impl FnMut(&mut Self, usize) -> Option<()>) -> Option<()> {
+    fn object(&mut self, names: &[Name], mut field: impl FnMut(&mut Self, usize) -> Option<()>) -> Option<()> {
         debug_assert!(names.len() <= 32);
         self.expect(b'{')?;
         self.ws();
@@ -268,23 +309,23 @@ impl<'a> Cursor<'a> {
     }
 
     fn invoice(&mut self) -> Option<RawInvoice<'a>> {
-        const NAMES: &[&[u8]] = &[
-            b"\"number\"",
-            b"\"kind\"",
-            b"\"customer\"",
-            b"\"issue_date\"",
-            b"\"due_date\"",
-            b"\"currency\"",
-            b"\"project\"",
-            b"\"billing_period\"",
-            b"\"lines\"",
-            b"\"memo\"",
-            b"\"credits\"",
-            b"\"corrects\"",
-            b"\"location\"",
-            b"\"invoice_type\"",
-            b"\"attachments\"",
-            b"\"signed_pdf\"",
+        const NAMES: &[Name] = &[
+            Name::new(b"\"number\""),
+            Name::new(b"\"kind\""),
+            Name::new(b"\"customer\""),
+            Name::new(b"\"issue_date\""),
+            Name::new(b"\"due_date\""),
+            Name::new(b"\"currency\""),
+            Name::new(b"\"project\""),
+            Name::new(b"\"billing_period\""),
+            Name::new(b"\"lines\""),
+            Name::new(b"\"memo\""),
+            Name::new(b"\"credits\""),
+            Name::new(b"\"corrects\""),
+            Name::new(b"\"location\""),
+            Name::new(b"\"invoice_type\""),
+            Name::new(b"\"attachments\""),
+            Name::new(b"\"signed_pdf\""),
         ];
         let mut r = RawInvoice {
             number: None,
@@ -329,7 +370,13 @@ impl<'a> Cursor<'a> {
     }
 
     fn customer(&mut self) -> Option<Option<RawCustomer>> {
-        const NAMES: &[&[u8]] = &[b"\"id\"", b"\"name\"", b"\"email\"", b"\"address_lines\"", b"\"tax_id\""];
+        const NAMES: &[Name] = &[
+            Name::new(b"\"id\""),
+            Name::new(b"\"name\""),
+            Name::new(b"\"email\""),
+            Name::new(b"\"address_lines\""),
+            Name::new(b"\"tax_id\""),
+        ];
         if self.null() {
             return Some(None);
         }
@@ -348,7 +395,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn period(&mut self) -> Option<Option<RawPeriod<'a>>> {
-        const NAMES: &[&[u8]] = &[b"\"start\"", b"\"end\""];
+        const NAMES: &[Name] = &[Name::new(b"\"start\""), Name::new(b"\"end\"")];
         if self.null() {
             return Some(None);
         }
@@ -364,15 +411,15 @@ impl<'a> Cursor<'a> {
     }
 
     fn line(&mut self) -> Option<RawLine<'a>> {
-        const NAMES: &[&[u8]] = &[
-            b"\"description\"",
-            b"\"quantity\"",
-            b"\"unit_price\"",
-            b"\"tax_rate\"",
-            b"\"account\"",
-            b"\"item\"",
-            b"\"kind\"",
-            b"\"service_date\"",
+        const NAMES: &[Name] = &[
+            Name::new(b"\"description\""),
+            Name::new(b"\"quantity\""),
+            Name::new(b"\"unit_price\""),
+            Name::new(b"\"tax_rate\""),
+            Name::new(b"\"account\""),
+            Name::new(b"\"item\""),
+            Name::new(b"\"kind\""),
+            Name::new(b"\"service_date\""),
         ];
         let mut r = RawLine {
             description: None,
