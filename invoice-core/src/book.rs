@@ -1158,15 +1158,19 @@ impl Book {
                 };
                 let actor: Arc<str> = Arc::from(env.actor.id.as_str());
                 self.state.ledger.reserve(&target, results.iter().filter(|r| r.content_hash.is_some()).count());
-                for r in results {
+                let state = &mut self.state;
+                let Some(Batch::Export(b)) = index(batch.0).and_then(|i| state.batches.get_mut(i)) else {
+                    return Err(Error::UnknownBatch { id: *batch });
+                };
+                let (invoices, ledger) = (&mut state.invoices, &mut state.ledger);
+                let mut record = |r: &RecordedResult, slot: Option<&mut ExportResult>| -> Result<()> {
                     let result = match &r.outcome {
                         Outcome::Exported => ExportResult::Exported { bypass: *bypass },
                         Outcome::Skipped { reason } => ExportResult::Skipped { reason: reason.clone() },
                         Outcome::Failed { message } => ExportResult::Failed { message: message.clone() },
                     };
                     let done = !result.is_open();
-                    let b = self.export_batch_mut(*batch)?;
-                    match b.results.get_mut(&r.invoice) {
+                    match slot {
                         Some(slot) if slot.is_open() => *slot = result,
                         _ => {
                             return Err(Error::Replay {
@@ -1176,7 +1180,9 @@ impl Book {
                         }
                     }
                     if done {
-                        let inv = self.invoice_mut(r.invoice)?;
+                        let Some(inv) = index(r.invoice.0).and_then(|i| invoices.get_mut(i)) else {
+                            return Err(Error::UnknownInvoice { id: r.invoice.to_string() });
+                        };
                         if inv.status.accounting == Accounting::Posted {
                             inv.status.accounting = Accounting::Exported;
                         }
@@ -1184,7 +1190,7 @@ impl Book {
                         inv.revision += 1;
                     }
                     if let Some(hash) = &r.content_hash {
-                        self.state.ledger.push(LedgerEntry {
+                        ledger.push(LedgerEntry {
                             invoice: r.invoice,
                             target: Arc::clone(&target),
                             batch: *batch,
@@ -1194,6 +1200,20 @@ impl Book {
                             actor: Arc::clone(&actor),
                             at: env.at,
                         });
+                    }
+                    Ok(())
+                };
+                // Results in id order (the usual case) find their slots in one walk over the
+                // batch's map; others look each one up.
+                if results.windows(2).all(|w| w[0].invoice < w[1].invoice) {
+                    let mut walk = b.results.range_mut(results.first().map_or(InvoiceId(0), |r| r.invoice)..);
+                    for r in results {
+                        let slot = walk.find(|(id, _)| **id >= r.invoice).filter(|(id, _)| **id == r.invoice);
+                        record(r, slot.map(|(_, slot)| slot))?;
+                    }
+                } else {
+                    for r in results {
+                        record(r, b.results.get_mut(&r.invoice))?;
                     }
                 }
                 self.close_if_done(*batch)?;
