@@ -441,18 +441,18 @@ fn with_skipped(book: &Book, batch: BatchId, report: Report) -> Result<Report, E
     let b = book.export_batch(batch)?;
     let mut written = report.results.into_iter().peekable();
     let mut results = Vec::with_capacity(b.invoices.len());
-    for id in &b.invoices {
-        if let Some(r) = written.next_if(|r| r.invoice == *id) {
+    for (id, result) in b.selection_results() {
+        if let Some(r) = written.next_if(|r| r.invoice == id) {
             results.push(r);
             continue;
         }
-        if !b.results.get(id).is_some_and(|r| r.is_open()) {
+        if !result.is_some_and(|r| r.is_open()) {
             continue;
         }
-        let inv = book.invoice(*id)?;
+        let inv = book.invoice(id)?;
         if let Some(reason) = inv.export_skip_reason() {
             results.push(InvoiceResult {
-                invoice: *id,
+                invoice: id,
                 number: inv.label(),
                 outcome: Outcome::Skipped { reason: reason.to_string() },
                 warnings: Vec::new(),

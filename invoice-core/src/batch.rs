@@ -149,6 +149,38 @@ impl ExportBatch {
         }
     }
 
+    /// Each invoice of the selection, in selection order, with its result (if the batch has
+    /// one for it). A selection in id order (the usual case) is matched with the results in
+    /// one walk; any other order looks each invoice up.
+    ///
+    /// ```
+    /// use invoice_core::*;
+    /// use rust_decimal_macros::dec;
+    /// let mut book = Book::new(Settings::default());
+    /// let admin = Actor::new("ana", Role::Administrator);
+    /// let draft = Invoice::builder(Customer::new("C1", "Acme"), Currency::EUR)
+    ///     .line(Line::new("Work", dec!(1), dec!(10.00)))
+    ///     .build();
+    /// let id = book.create_invoice(&admin, draft)?;
+    /// book.issue(&admin, id)?;
+    /// let batch = book.create_export_batch(&admin, vec![id], Target::new("csv", "Demo"), None)?;
+    /// let b = book.export_batch(batch)?;
+    /// let all: Vec<_> = b.selection_results().collect();
+    /// assert_eq!(all, vec![(id, Some(&ExportResult::NotYetStarted))]);
+    /// # Ok::<(), invoice_core::Error>(())
+    /// ```
+    pub fn selection_results(&self) -> impl Iterator<Item = (InvoiceId, Option<&ExportResult>)> + '_ {
+        let in_order = self.invoices.windows(2).all(|w| w[0] < w[1]);
+        let mut walk = self.results.range(self.invoices.first().copied().unwrap_or(InvoiceId(0))..).peekable();
+        self.invoices.iter().map(move |id| {
+            if !in_order {
+                return (*id, self.results.get(id));
+            }
+            while walk.next_if(|(k, _)| *k < id).is_some() {}
+            (*id, walk.next_if(|(k, _)| *k == id).map(|(_, r)| r))
+        })
+    }
+
     /// Count of invoices per result name.
     pub fn summary(&self) -> BTreeMap<&'static str, usize> {
         let mut out = BTreeMap::new();
@@ -359,5 +391,65 @@ impl Ledger {
         entry.target = Arc::clone(known);
         self.previous.push(latest.insert(entry.invoice, at).unwrap_or(NONE));
         self.entries.push(entry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(invoices: &[u64], results: &[(u64, ExportResult)]) -> ExportBatch {
+        ExportBatch {
+            id: BatchId(1),
+            target: Target::new("csv", "Demo"),
+            invoices: invoices.iter().map(|i| InvoiceId(*i)).collect(),
+            results: results.iter().map(|(i, r)| (InvoiceId(*i), r.clone())).collect(),
+            state: BatchState::Open,
+            force_reason: None,
+            created_by: "ana".into(),
+            created_at: DateTime::<Utc>::default(),
+            posted_at: None,
+        }
+    }
+
+    #[test]
+    fn selection_results_match_a_lookup_in_any_order() {
+        let open = ExportResult::NotYetStarted;
+        let done = ExportResult::Exported { bypass: false };
+        let results = [(2, open.clone()), (3, done.clone()), (5, open.clone()), (9, done.clone())];
+        for selection in [&[2, 3, 5, 9][..], &[3, 2, 9, 5], &[1, 2, 4, 5, 10], &[9], &[], &[5, 5, 2], &[0, 3, 9, 11]] {
+            let b = batch(selection, &results);
+            let expected: Vec<_> = b.invoices.iter().map(|i| (*i, b.results.get(i))).collect();
+            assert_eq!(b.selection_results().collect::<Vec<_>>(), expected, "{selection:?}");
+        }
+    }
+
+    #[test]
+    fn the_ledger_finds_every_export_of_an_invoice_oldest_first() {
+        let entry = |invoice: u64, target: &str, batch: u64| LedgerEntry {
+            invoice: InvoiceId(invoice),
+            target: Arc::new(Target::new(target, "Demo")),
+            batch: BatchId(batch),
+            content_hash: crate::ContentHash([0; 32]),
+            bypass: false,
+            forced: None,
+            actor: Arc::from("ana"),
+            at: DateTime::<Utc>::default(),
+        };
+        let ledger = Ledger::from(vec![
+            entry(1, "csv", 1),
+            entry(2, "csv", 1),
+            entry(1, "iif", 2),
+            entry(1, "csv", 3),
+            entry(1, "csv", 4),
+        ]);
+        let csv = Target::new("csv", "Demo");
+        let batches: Vec<u64> = ledger.exports(InvoiceId(1), &csv).map(|e| e.batch.0).collect();
+        assert_eq!(batches, [1, 3, 4]);
+        assert_eq!(ledger.last_export(InvoiceId(1), &csv).map(|e| e.batch.0), Some(4));
+        assert_eq!(ledger.exports(InvoiceId(2), &csv).count(), 1);
+        assert_eq!(ledger.exports(InvoiceId(3), &csv).count(), 0);
+        assert_eq!(ledger.exports(InvoiceId(1), &Target::new("iif", "Demo")).count(), 1);
+        assert!(ledger.last_export(InvoiceId(1), &Target::new("xero", "Demo")).is_none());
     }
 }

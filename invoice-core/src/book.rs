@@ -355,10 +355,10 @@ impl Book {
     /// that have no lines (they are recorded as skipped).
     pub fn export_work(&self, batch: BatchId) -> Result<Vec<&Invoice>> {
         let b = self.export_batch(batch)?;
-        let mut out = Vec::new();
-        for id in &b.invoices {
-            if b.results.get(id).is_some_and(ExportResult::is_open) {
-                let inv = self.invoice(*id)?;
+        let mut out = Vec::with_capacity(b.invoices.len());
+        for (id, result) in b.selection_results() {
+            if result.is_some_and(ExportResult::is_open) {
+                let inv = self.invoice(id)?;
                 if inv.export_skip_reason().is_none() {
                     out.push(inv);
                 }
@@ -960,9 +960,9 @@ impl Book {
             recorded.push(self.recorded(inv, outcome));
         }
         // Invoices without lines are never sent: record them as skipped with the others.
-        for id in &b.invoices {
-            if !seen.contains(*id) && b.results.get(id).is_some_and(ExportResult::is_open) {
-                let inv = self.invoice(*id)?;
+        for (id, result) in b.selection_results() {
+            if !seen.contains(id) && result.is_some_and(ExportResult::is_open) {
+                let inv = self.invoice(id)?;
                 if inv.export_skip_reason().is_some() {
                     recorded.push(self.recorded(inv, Outcome::Exported));
                 }
@@ -1135,10 +1135,9 @@ impl Book {
                     b.posted_at = Some(env.at);
                 }
                 let open: Vec<InvoiceId> = b
-                    .invoices
-                    .iter()
-                    .copied()
-                    .filter(|i| b.results.get(i).is_some_and(ExportResult::is_open))
+                    .selection_results()
+                    .filter(|(_, r)| r.is_some_and(ExportResult::is_open))
+                    .map(|(i, _)| i)
                     .collect();
                 let (from, to) = if posting {
                     (Accounting::Batched, Accounting::Posted)
