@@ -941,9 +941,18 @@ impl Book {
         }
         let mut recorded = Vec::with_capacity(results.len());
         let mut seen = Seen::new(self.state.invoices.len());
+        // results in id order (the usual case) meet their slots in one walk over the map
+        let in_order = results.windows(2).all(|w| w[0].0 < w[1].0);
+        let mut walk = b.results.range(results.first().map_or(InvoiceId(0), |r| r.0)..).peekable();
         for (id, outcome) in results {
             let inv = self.invoice(id)?;
-            match b.results.get(&id) {
+            let slot = if in_order {
+                while walk.next_if(|(k, _)| **k < id).is_some() {}
+                walk.next_if(|(k, _)| **k == id).map(|(_, r)| r)
+            } else {
+                b.results.get(&id)
+            };
+            match slot {
                 None => return Err(Error::NotInBatch { invoice: inv.label(), batch }),
                 Some(r) if !r.is_open() => {
                     return Err(Error::NotAllowed {
