@@ -310,3 +310,22 @@ fn issued_invoices_keep_their_issue_date_and_paid_ones_their_amounts() {
     assert_eq!((err.code(), err.violations()[0].path.as_str()), ("invalid_invoice", "due_date"));
     assert_eq!(book, before);
 }
+
+#[test]
+fn a_large_issue_names_the_first_invalid_invoice() {
+    // Large selections are validated on every core first; the refusal must be the one the
+    // invoices give in order.
+    let mut book = book();
+    let mut drafts: Vec<Invoice> = (0..6000).map(|i| draft(&format!("C{i}"), Currency::EUR, &[dec!(100.00)])).collect();
+    drafts[4500].customer.id = String::new();
+    drafts[5200].lines[0].description = String::new();
+    let ids = book.create_invoices(&admin(), drafts).unwrap();
+    let msg = refused(&mut book, &admin(), Command::Issue { invoices: ids.clone() }, "invalid_invoice");
+    assert!(msg.contains("customer") && !msg.contains("description"), "{msg}");
+    let mut reversed = ids.clone();
+    reversed.reverse();
+    let msg = refused(&mut book, &admin(), Command::Issue { invoices: reversed }, "invalid_invoice");
+    assert!(msg.contains("description") && !msg.contains("customer"), "{msg}");
+    let good: Vec<InvoiceId> = ids.iter().copied().filter(|i| ![ids[4500], ids[5200]].contains(i)).collect();
+    book.apply(&admin(), Command::Issue { invoices: good }).unwrap();
+}
