@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasherDefault;
 use std::io::{Read, Write};
-use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::ops::Range;
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
 
 use invoice_export::{render_invoice, Config, Format, InvoiceResult, Report};
 
@@ -56,91 +57,101 @@ pub fn export_jsonl<W: Write>(
     export_pieces(input, BLOCK, format, config, threads, out)
 }
 
-/// The order in which pieces hand over their invoice numbers, and the numbers seen so far.
-struct Registry {
-    /// The next piece to register.
-    next: usize,
-    /// The line number of that piece's first line.
-    first_line: usize,
-    /// Every number registered, with its line.
-    seen: HashMap<String, usize, BuildHasherDefault<NumberHasher>>,
-    /// A thread panicked: the others stop waiting.
-    failed: bool,
+/// One record of a piece, read and (when good) rendered; lines count from the piece's start.
+enum Entry {
+    /// A good record: its number, its result and where its bytes are in [`Piece::bytes`].
+    Good { line: usize, number: String, result: InvoiceResult, bytes: Option<Range<usize>> },
+    /// A bad record.
+    Bad(RecordError),
 }
 
 /// One piece, read and rendered.
 struct Piece {
     bytes: Vec<u8>,
-    results: Vec<InvoiceResult>,
-    errors: Vec<RecordError>,
-}
-
-/// Sets [`Registry::failed`] when its thread unwinds, so that no other thread waits forever.
-struct OnPanic<'a>(&'a Mutex<Registry>, &'a Condvar);
-
-impl Drop for OnPanic<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            lock(self.0).failed = true;
-            self.1.notify_all();
-        }
-    }
+    entries: Vec<Entry>,
+    /// How many line ends it has.
+    newlines: usize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Parse piece `k`, register its numbers in file order, render it.
-fn work_on(
-    k: usize,
-    chunk: &[u8],
-    (registry, registered): (&Mutex<Registry>, &Condvar),
-    format: &dyn Format,
-    config: &Config,
-    buf: &mut Vec<u8>,
-) -> Option<Piece> {
-    let mut records = parse_chunk(0, chunk);
-    let newlines = memchr::memchr_iter(b'\n', chunk).count();
-    {
-        // Pieces register in file order, so a number's first line is known.
-        let mut r = lock(registry);
-        while r.next != k && !r.failed {
-            r = registered.wait(r).unwrap_or_else(PoisonError::into_inner);
-        }
-        if r.failed {
-            return None;
-        }
-        let first_line = r.first_line;
-        for (line, record) in &mut records {
-            *line += first_line;
-            let Ok(invoice) = record else { continue };
-            let number = invoice.number.as_deref().unwrap_or_default();
-            if let Some(first) = r.seen.get(number) {
-                let message = format!("the number is used on line {first} already");
-                *record = Err((invoice.number.take(), "number".into(), message));
-            } else {
-                r.seen.insert(number.to_string(), *line);
-            }
-        }
-        r.first_line += newlines;
-        r.next += 1;
-        registered.notify_all();
-    }
-    let mut piece = Piece { bytes: Vec::with_capacity(chunk.len() * 3 / 2), results: Vec::new(), errors: Vec::new() };
+/// Parse a piece and render every good record of it. Whether a number was used on an
+/// earlier line is for the writer to say (it sees the pieces in order).
+fn work_on(chunk: &[u8], format: &dyn Format, config: &Config, buf: &mut Vec<u8>) -> Piece {
+    let records = parse_chunk(0, chunk);
+    let mut piece = Piece {
+        bytes: Vec::with_capacity(chunk.len() * 3 / 2),
+        entries: Vec::with_capacity(records.len()),
+        newlines: memchr::memchr_iter(b'\n', chunk).count(),
+    };
     for (line, record) in records {
-        match record {
-            Ok(invoice) => {
+        piece.entries.push(match record {
+            Ok(mut invoice) => {
                 let result = render_invoice(format, &invoice, config, buf);
-                if result.outcome == invoice_core::Outcome::Exported {
+                let bytes = (result.outcome == invoice_core::Outcome::Exported).then(|| {
+                    let start = piece.bytes.len();
                     piece.bytes.extend_from_slice(buf);
-                }
-                piece.results.push(result);
+                    start..piece.bytes.len()
+                });
+                Entry::Good { line, number: invoice.number.take().unwrap_or_default(), result, bytes }
             }
-            Err((number, field, message)) => piece.errors.push(RecordError { line, number, field, message }),
-        }
+            Err((number, field, message)) => Entry::Bad(RecordError { line, number, field, message }),
+        });
     }
-    Some(piece)
+    piece
+}
+
+/// Takes the rendered pieces in file order: refuses numbers used on an earlier line, writes
+/// the rest.
+struct Writer<W> {
+    out: W,
+    /// Every number written, with its line.
+    seen: HashMap<String, usize, BuildHasherDefault<NumberHasher>>,
+    /// The line number of the next piece's first line.
+    first_line: usize,
+    converted: Converted,
+}
+
+impl<W: Write> Writer<W> {
+    fn piece(&mut self, piece: Piece) -> std::io::Result<()> {
+        let base = self.first_line;
+        self.first_line += piece.newlines;
+        let mut repeated = false;
+        let mut kept: Vec<Range<usize>> = Vec::new();
+        for entry in piece.entries {
+            match entry {
+                Entry::Good { line, number, result, bytes } => {
+                    let line = base + line;
+                    if let Some(first) = self.seen.get(number.as_str()) {
+                        self.converted.errors.push(RecordError {
+                            line,
+                            message: format!("the number is used on line {first} already"),
+                            number: Some(number),
+                            field: "number".into(),
+                        });
+                        repeated = true;
+                        continue;
+                    }
+                    self.seen.insert(number, line);
+                    kept.extend(bytes);
+                    self.converted.report.results.push(result);
+                }
+                Entry::Bad(mut e) => {
+                    e.line += base;
+                    self.converted.errors.push(e);
+                }
+            }
+        }
+        if !repeated {
+            return self.out.write_all(&piece.bytes);
+        }
+        for range in kept {
+            self.out.write_all(&piece.bytes[range])?;
+        }
+        Ok(())
+    }
 }
 
 /// The next piece of whole lines of `input` (at least `block` bytes unless the input ends),
@@ -174,32 +185,32 @@ fn export_pieces<W: Write>(
     format: &dyn Format,
     config: &Config,
     threads: usize,
-    mut out: W,
+    out: W,
 ) -> invoice_export::Result<Converted> {
-    let registry = Mutex::new(Registry { next: 0, first_line: 1, seen: HashMap::default(), failed: false });
-    let registered = Condvar::new();
     let workers = threads.max(1);
     // pieces to parse (bounded, so memory does not follow the file) and pieces rendered
     let (to_parse, pieces) = mpsc::sync_channel::<(usize, Vec<u8>)>(workers * 2);
     let pieces = Arc::new(Mutex::new(pieces));
     let (to_write, rendered) = mpsc::channel::<(usize, Piece)>();
-
-    let mut converted =
-        Converted { report: Report { format: format.name().to_string(), results: Vec::new() }, errors: Vec::new() };
+    let mut writer = Writer {
+        out,
+        seen: HashMap::default(),
+        first_line: 1,
+        converted: Converted {
+            report: Report { format: format.name().to_string(), results: Vec::new() },
+            errors: Vec::new(),
+        },
+    };
     std::thread::scope(|scope| -> invoice_export::Result<()> {
         for _ in 0..workers {
             // each worker holds the queue: when every worker is gone, sending fails
             let (pieces, to_write) = (Arc::clone(&pieces), to_write.clone());
-            let (registry, registered) = (&registry, &registered);
             scope.spawn(move || {
-                let _guard = OnPanic(registry, registered);
                 let mut buf = Vec::new();
                 loop {
                     let next = lock(&pieces).recv();
                     let Ok((k, chunk)) = next else { return };
-                    let Some(piece) = work_on(k, &chunk, (registry, registered), format, config, &mut buf) else {
-                        return;
-                    };
+                    let piece = work_on(&chunk, format, config, &mut buf);
                     drop(chunk);
                     if to_write.send((k, piece)).is_err() {
                         return;
@@ -211,43 +222,39 @@ fn export_pieces<W: Write>(
 
         let mut waiting = BTreeMap::new();
         let mut next = 0;
-        let mut write_ready = |k: usize, piece: Piece, out: &mut W| -> std::io::Result<()> {
+        let mut take = |k: usize, piece: Piece, writer: &mut Writer<W>| -> std::io::Result<()> {
             waiting.insert(k, piece);
             while let Some(piece) = waiting.remove(&next) {
-                out.write_all(&piece.bytes)?;
-                converted.report.results.extend(piece.results);
-                converted.errors.extend(piece.errors);
+                writer.piece(piece)?;
                 next += 1;
             }
             Ok(())
         };
-        format.begin(config, &mut out)?;
+        format.begin(config, &mut writer.out)?;
         let mut carry = Vec::new();
         let mut sent = 0;
-        let mut stopped = false;
         while let Some(chunk) = next_piece(&mut input, block, &mut carry)? {
             if to_parse.send((sent, chunk)).is_err() {
-                stopped = true; // every worker is gone: one panicked
-                break;
+                break; // every worker is gone: one panicked, and the scope passes it on
             }
             sent += 1;
             while let Ok((k, piece)) = rendered.try_recv() {
-                write_ready(k, piece, &mut out)?;
+                take(k, piece, &mut writer)?;
             }
         }
         drop(to_parse);
         for (k, piece) in &rendered {
-            write_ready(k, piece, &mut out)?;
+            take(k, piece, &mut writer)?;
         }
-        if stopped || next < sent {
+        if next < sent {
             // a worker panicked; the scope passes the panic on
             return Ok(());
         }
-        format.end(config, &mut out)?;
-        out.flush()?;
+        format.end(config, &mut writer.out)?;
+        writer.out.flush()?;
         Ok(())
     })?;
-    Ok(converted)
+    Ok(writer.converted)
 }
 
 #[cfg(test)]
