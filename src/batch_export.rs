@@ -366,9 +366,20 @@ fn stage(
 ) -> Result<StagedExport, ExportError> {
     let layout = format.layout();
     // The commit records a content hash per exported invoice; the book keeps them, so
-    // computing them here moves that work onto the staging thread.
-    for inv in work {
-        book.content_hash(inv.id)?;
+    // computing them here moves that work onto the staging threads.
+    let per_thread = work.len().div_ceil(threads.max(1)).max(1024);
+    if threads > 1 && work.len() > per_thread {
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = work
+                .chunks(per_thread)
+                .map(|part| scope.spawn(move || part.iter().try_for_each(|inv| book.content_hash(inv.id).map(drop))))
+                .collect();
+            parts.into_iter().try_for_each(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        })?;
+    } else {
+        for inv in work {
+            book.content_hash(inv.id)?;
+        }
     }
     // Made first, so that a failed write drops it and its temporary output with it.
     let mut staged = StagedExport {
