@@ -27,7 +27,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use invoice_core::{Action, Actor, BatchId, BatchState, Book, Command, Invoice, InvoiceId, Outcome, UniqueNames};
+use invoice_core::{
+    Action, Actor, BatchId, BatchState, Book, Command, Invoice, InvoiceId, Outcome, Totals, UniqueNames,
+};
 use invoice_export::{Config, DocumentSink, Format, InvoiceResult, Layout, Report};
 
 /// Why [`export_batch`] did not export. In every case the book is unchanged and nothing is
@@ -366,21 +368,26 @@ fn stage(
 ) -> Result<StagedExport, ExportError> {
     let layout = format.layout();
     // The commit records a content hash per exported invoice; the book keeps them, so
-    // computing them here moves that work onto the staging threads.
+    // computing them here moves that work onto the staging threads. The book keeps the
+    // totals too: the CSV-like targets take them instead of making them again (an export
+    // to several targets makes them once).
+    let keep = |part: &[&Invoice]| -> invoice_core::Result<()> {
+        for inv in part {
+            book.content_hash(inv.id)?;
+            let _ = book.totals(inv.id); // an invoice whose totals fail is told by the export
+        }
+        Ok(())
+    };
     let per_thread = work.len().div_ceil(threads.max(1)).max(1024);
     if threads > 1 && work.len() > per_thread {
         std::thread::scope(|scope| {
-            let parts: Vec<_> = work
-                .chunks(per_thread)
-                .map(|part| scope.spawn(move || part.iter().try_for_each(|inv| book.content_hash(inv.id).map(drop))))
-                .collect();
+            let parts: Vec<_> = work.chunks(per_thread).map(|part| scope.spawn(move || keep(part))).collect();
             parts.into_iter().try_for_each(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
         })?;
     } else {
-        for inv in work {
-            book.content_hash(inv.id)?;
-        }
+        keep(work)?;
     }
+    let totals: Option<Vec<&Totals>> = work.iter().map(|inv| book.totals(inv.id).ok()).collect();
     // Made first, so that a failed write drops it and its temporary output with it.
     let mut staged = StagedExport {
         format: format.name().to_string(),
@@ -393,7 +400,7 @@ fn stage(
     };
     let tmp = staged.tmp.as_deref().unwrap_or(destination);
     staged.report = match layout {
-        Layout::OneFile => write_file(format, config, work, tmp, threads, wrap)?,
+        Layout::OneFile => write_file(format, config, work, totals.as_deref(), tmp, threads, wrap)?,
         Layout::OnePerInvoice => write_directory(format, config, work, tmp, threads, wrap)?,
     };
     Ok(staged)
@@ -510,6 +517,7 @@ fn write_file(
     format: &dyn Format,
     config: &Config,
     work: &[&Invoice],
+    totals: Option<&[&Totals]>,
     tmp: &Path,
     threads: usize,
     wrap: Wrap<'_>,
@@ -517,7 +525,10 @@ fn write_file(
     let file = OpenOptions::new().write(true).open(tmp)?;
     let sync = file.try_clone()?;
     let mut out = BufWriter::with_capacity(1 << 16, wrap(file));
-    let report = invoice_export::export_parallel(format, config, work, threads, &mut out)?;
+    let report = match totals {
+        Some(totals) => invoice_export::export_parallel_with_totals(format, config, work, totals, threads, &mut out)?,
+        None => invoice_export::export_parallel(format, config, work, threads, &mut out)?,
+    };
     out.flush()?;
     drop(out);
     sync.sync_all()?;

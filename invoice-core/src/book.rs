@@ -18,7 +18,7 @@ use crate::command::{Change, Command, Envelope, Event, Issued, RecordedResult};
 use crate::cycle::CycleState;
 use crate::error::{Error, Result, UndoRefusal};
 use crate::invoice::ContentHash;
-use crate::invoice::{BatchId, Invoice, InvoiceId, Kind, Line, PaymentRecord};
+use crate::invoice::{BatchId, Invoice, InvoiceId, Kind, Line, PaymentRecord, Totals};
 use crate::money::Money;
 use crate::policy::{Actor, Policy, Role};
 use crate::status::{transition, Accounting, Delivery, Document, Payment as PaymentStatus, Status};
@@ -151,6 +151,8 @@ pub struct Book {
     /// Content hashes by invoice index, computed on first use and forgotten when an event
     /// changes what the invoice says (see [`Event::may_change_invoice_content`]).
     pub(crate) hashes: Vec<OnceLock<ContentHash>>,
+    /// Totals by invoice index (`None`: they cannot be made), kept like the hashes.
+    pub(crate) totals: Vec<OnceLock<Option<Totals>>>,
 }
 
 impl PartialEq for Book {
@@ -229,7 +231,8 @@ impl Book {
         state.cycle.reindex();
         let numbers = state.invoices.iter().filter_map(|i| Some((i.number.clone()?, i.id))).collect();
         let hashes = state.invoices.iter().map(|_| OnceLock::new()).collect();
-        Book { state, clock, numbers, hashes }
+        let totals = state.invoices.iter().map(|_| OnceLock::new()).collect();
+        Book { state, clock, numbers, hashes, totals }
     }
 
     /// Replace the clock (after loading a snapshot, for instance).
@@ -272,6 +275,7 @@ impl Book {
             book.state.journal.push(env);
         }
         book.hashes.resize_with(book.state.invoices.len(), OnceLock::new);
+        book.totals.resize_with(book.state.invoices.len(), OnceLock::new);
         Ok(book)
     }
 
@@ -386,6 +390,37 @@ impl Book {
         if let Some(cell) = index(id.0).and_then(|i| self.hashes.get_mut(i)) {
             cell.take();
         }
+        if let Some(cell) = index(id.0).and_then(|i| self.totals.get_mut(i)) {
+            cell.take();
+        }
+    }
+
+    /// The totals of an invoice of the book ([`Invoice::totals`]), made once and kept until
+    /// an event changes what the invoice says, like [`Book::content_hash`]. Exporting a batch
+    /// to several targets makes them once instead of once per target.
+    ///
+    /// ```
+    /// use invoice_core::*;
+    /// use rust_decimal_macros::dec;
+    /// let mut book = Book::new(Settings::default());
+    /// let admin = Actor::new("ana", Role::Administrator);
+    /// let draft = Invoice::builder(Customer::new("C1", "Acme"), Currency::EUR)
+    ///     .line(Line::new("Work", dec!(2), dec!(10.00)).tax_rate(dec!(0.2)))
+    ///     .build();
+    /// let id = book.create_invoice(&admin, draft)?;
+    /// assert_eq!(book.totals(id)?.gross, dec!(24.00));
+    /// assert_eq!(*book.totals(id)?, book.invoice(id)?.totals()?);
+    /// # Ok::<(), invoice_core::Error>(())
+    /// ```
+    pub fn totals(&self, id: InvoiceId) -> Result<&Totals> {
+        let inv = self.invoice(id)?;
+        let Some(cell) = index(id.0).and_then(|i| self.totals.get(i)) else {
+            return Err(Error::UnknownInvoice { id: id.to_string() });
+        };
+        match cell.get_or_init(|| inv.totals().ok()) {
+            Some(totals) => Ok(totals),
+            None => Err(inv.totals().err().unwrap_or(Error::Overflow { context: "invoice totals" })),
+        }
     }
 
     /// The process batch that [`Command::UndoProcess`] would undo now.
@@ -484,6 +519,7 @@ impl Book {
             self.state.journal.push(env);
         }
         self.hashes.resize_with(self.state.invoices.len(), OnceLock::new);
+        self.totals.resize_with(self.state.invoices.len(), OnceLock::new);
         Ok(&self.state.journal[start..])
     }
 

@@ -1517,15 +1517,33 @@ fn same_value(a: Decimal, b: Decimal) -> bool {
 /// equals). So the line taxes of a group always add up to the group's tax, and with per-line
 /// tax rounding they are exactly the per-line taxes.
 pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) -> Result<Prepared<'a>, Problem> {
+    prepare_with(invoice, None, config, mode)
+}
+
+/// [`prepare`] with the invoice's totals when the caller has them (they must be
+/// `invoice.totals()`): [`Mode::Write`] then does not make them again.
+pub(crate) fn prepare_with<'a>(
+    invoice: &'a Invoice,
+    given: Option<&Totals>,
+    config: &'a Config,
+    mode: Mode,
+) -> Result<Prepared<'a>, Problem> {
     let currency = invoice.currency;
     let mode_r: Rounding = invoice.rounding.mode;
     let mut groups: Vec<Group<'a>> = Vec::new();
     let (mut net, mut tax, mut gross) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     let mut line_nets: Vec<Decimal> = Vec::new();
+    let made: Totals;
+    let mut nets: &[Decimal] = &[];
     match mode {
         Mode::Write => {
-            let totals: Totals =
-                invoice.totals().map_err(|e| Problem::error(invoice, e.code(), "lines", e.to_string()))?;
+            let totals: &Totals = match given {
+                Some(t) => t,
+                None => {
+                    made = invoice.totals().map_err(|e| Problem::error(invoice, e.code(), "lines", e.to_string()))?;
+                    &made
+                }
+            };
             for g in &totals.tax_groups {
                 let first = invoice
                     .lines
@@ -1543,7 +1561,7 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
                 });
             }
             (net, tax, gross) = (totals.net, totals.tax, totals.gross);
-            line_nets = totals.line_nets;
+            nets = &totals.line_nets;
         }
         Mode::Check => {
             // line nets only where a summary line needs them
@@ -1574,8 +1592,11 @@ pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) 
     }
     let overflow = |i: usize| Problem::error(invoice, "overflow", format!("lines[{i}]"), "the line's tax is too large");
     let mut lines: Vec<OutLine<'a>> = Vec::with_capacity(invoice.lines.len());
+    if mode == Mode::Check {
+        nets = &line_nets;
+    }
     for (i, line) in invoice.lines.iter().enumerate() {
-        let net = line_nets.get(i).copied().unwrap_or_default();
+        let net = nets.get(i).copied().unwrap_or_default();
         let category = line.effective_tax_category();
         let group =
             groups.iter().position(|g| g.category == category && same_value(g.rate, line.tax_rate)).unwrap_or(0);
@@ -1781,8 +1802,11 @@ pub(crate) fn write_with(
 /// while they are checked, and taken back when the check found an error. When that
 /// preparation fails (an overflow), the check runs on its own, as [`check_with`] would, and
 /// the write fails as [`write_with`] would.
+// the invoice and its totals, the target's rules and output, and the three row passes
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn check_and_write_with(
     invoice: &Invoice,
+    totals: Option<&Totals>,
     config: &Config,
     rules: Rules,
     out: &mut Vec<u8>,
@@ -1790,7 +1814,7 @@ pub(crate) fn check_and_write_with(
     check_rows: impl FnOnce(&Prepared<'_>, &mut Checker<'_>),
     rows: impl FnOnce(&Prepared<'_>, &mut Both<'_>),
 ) -> CheckedWrite {
-    let p = match prepare(invoice, config, Mode::Write) {
+    let p = match prepare_with(invoice, totals, config, Mode::Write) {
         Ok(p) => p,
         Err(problem) => {
             let problems = check_with(invoice, config, rules, own, check_rows);
@@ -1869,6 +1893,26 @@ macro_rules! csv_format {
             ) -> $crate::CheckedWrite {
                 $crate::csvutil::check_and_write_with(
                     invoice,
+                    None,
+                    config,
+                    $rules,
+                    out,
+                    $own,
+                    |p, c| $rows(p, c),
+                    |p, b| $rows(p, b),
+                )
+            }
+
+            fn check_and_write_totals(
+                &self,
+                invoice: &invoice_core::Invoice,
+                totals: &invoice_core::Totals,
+                config: &$crate::Config,
+                out: &mut Vec<u8>,
+            ) -> $crate::CheckedWrite {
+                $crate::csvutil::check_and_write_with(
+                    invoice,
+                    Some(totals),
                     config,
                     $rules,
                     out,

@@ -32,7 +32,7 @@
 use std::fmt;
 use std::io::Write;
 
-use invoice_core::{Invoice, InvoiceId, Outcome};
+use invoice_core::{Invoice, InvoiceId, Outcome, Totals};
 use serde::{Deserialize, Serialize};
 
 mod cii;
@@ -59,7 +59,7 @@ mod xmlutil;
 
 pub use config::{Address, Buyer, Config, DateFormat, Mapping, Seller, Summary, ZeroTotal, DOWN_PAYMENT_ITEM};
 pub use error::{Error, Result};
-pub use parallel::{export_documents_parallel, export_parallel};
+pub use parallel::{export_documents_parallel, export_parallel, export_parallel_with_totals};
 
 /// How a format lays out its output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -151,6 +151,19 @@ pub trait Format: Send + Sync {
             Ok(()) => CheckedWrite::Written(problems),
             Err(p) => CheckedWrite::Failed(p),
         }
+    }
+    /// [`Format::check_and_write`] for an invoice whose totals the caller already has (a
+    /// book keeps them: `Book::totals`); `totals` must be `invoice.totals()`. The CSV-like
+    /// targets use them instead of making them again; the result is the same either way.
+    fn check_and_write_totals(
+        &self,
+        invoice: &Invoice,
+        totals: &Totals,
+        config: &Config,
+        out: &mut Vec<u8>,
+    ) -> CheckedWrite {
+        let _ = totals;
+        self.check_and_write(invoice, config, out)
     }
     /// What comes after the last invoice of a one-file export (closing envelope).
     fn end(&self, _config: &Config, _out: &mut dyn Write) -> std::io::Result<()> {
@@ -303,6 +316,17 @@ fn push_problem(message: &mut String, p: &Problem) {
 
 /// Check and render one invoice; `Ok` carries the warnings.
 fn render(format: &dyn Format, invoice: &Invoice, config: &Config, buf: &mut Vec<u8>) -> InvoiceResult {
+    render_with(format, invoice, None, config, buf)
+}
+
+/// [`render`] with the invoice's totals when the caller has them.
+fn render_with(
+    format: &dyn Format,
+    invoice: &Invoice,
+    totals: Option<&Totals>,
+    config: &Config,
+    buf: &mut Vec<u8>,
+) -> InvoiceResult {
     let mut result = InvoiceResult {
         invoice: invoice.id,
         number: invoice.label(),
@@ -314,7 +338,11 @@ fn render(format: &dyn Format, invoice: &Invoice, config: &Config, buf: &mut Vec
         return result;
     }
     buf.clear();
-    match format.check_and_write(invoice, config, buf) {
+    let checked = match totals {
+        Some(totals) => format.check_and_write_totals(invoice, totals, config, buf),
+        None => format.check_and_write(invoice, config, buf),
+    };
+    match checked {
         CheckedWrite::Written(warnings) => result.warnings = warnings,
         CheckedWrite::Refused(problems) => {
             buf.clear();

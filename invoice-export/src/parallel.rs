@@ -6,9 +6,9 @@
 use std::io::Write;
 use std::ops::Range;
 
-use invoice_core::{Invoice, Outcome};
+use invoice_core::{Invoice, Outcome, Totals};
 
-use crate::{render, Config, DocumentSink, Format, InvoiceResult, Report, Result};
+use crate::{render_with, Config, DocumentSink, Format, InvoiceResult, Report, Result};
 
 /// Invoices per chunk.
 const CHUNK: usize = 256;
@@ -23,14 +23,20 @@ struct Rendered {
     ranges: Vec<Option<Range<usize>>>,
 }
 
-fn render_chunk(format: &dyn Format, config: &Config, chunk: &[&Invoice], buf: &mut Vec<u8>) -> Rendered {
+fn render_chunk(
+    format: &dyn Format,
+    config: &Config,
+    chunk: &[&Invoice],
+    totals: Option<&[&Totals]>,
+    buf: &mut Vec<u8>,
+) -> Rendered {
     let mut r = Rendered {
         results: Vec::with_capacity(chunk.len()),
         bytes: Vec::new(),
         ranges: Vec::with_capacity(chunk.len()),
     };
-    for invoice in chunk {
-        let result = render(format, invoice, config, buf);
+    for (k, invoice) in chunk.iter().enumerate() {
+        let result = render_with(format, invoice, totals.and_then(|t| t.get(k).copied()), config, buf);
         if result.outcome == Outcome::Exported {
             let start = r.bytes.len();
             r.bytes.extend_from_slice(buf);
@@ -48,12 +54,15 @@ fn drive(
     format: &dyn Format,
     config: &Config,
     invoices: &[&Invoice],
+    totals: Option<&[&Totals]>,
     threads: usize,
     mut emit: impl FnMut(&[&Invoice], Rendered) -> Result<()>,
 ) -> Result<()> {
     let chunks: Vec<&[&Invoice]> = invoices.chunks(CHUNK).collect();
     let threads = threads.clamp(1, chunks.len().max(1));
-    for group in chunks.chunks(threads * AHEAD) {
+    for (g, group) in chunks.chunks(threads * AHEAD).enumerate() {
+        // the position of the group's first invoice
+        let base = g * threads * AHEAD * CHUNK;
         let next = std::sync::atomic::AtomicUsize::new(0);
         let work = || {
             let mut buf = Vec::new();
@@ -61,7 +70,8 @@ fn drive(
             loop {
                 let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(chunk) = group.get(k) else { break };
-                done.push((k, render_chunk(format, config, chunk, &mut buf)));
+                let totals = totals.and_then(|t| t.get(base + k * CHUNK..)).map(|t| &t[..chunk.len().min(t.len())]);
+                done.push((k, render_chunk(format, config, chunk, totals, &mut buf)));
             }
             done
         };
@@ -117,11 +127,50 @@ pub fn export_parallel<W: Write>(
     }
     let mut report = Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.len()) };
     format.begin(config, &mut out)?;
-    drive(format, config, invoices, threads, |_, rendered| {
+    drive(format, config, invoices, None, threads, |_, rendered| {
         out.write_all(&rendered.bytes)?;
         report.results.extend(rendered.results);
         Ok(())
     })?;
+    format.end(config, &mut out)?;
+    out.flush()?;
+    Ok(report)
+}
+
+/// [`export_parallel`] for invoices whose totals the caller already has (a book keeps them:
+/// `Book::totals`): `totals[i]` must be `invoices[i].totals()`. The same bytes and report;
+/// the CSV-like targets do not make the totals again.
+///
+/// # Panics
+///
+/// When `totals` and `invoices` differ in length.
+pub fn export_parallel_with_totals<W: Write>(
+    format: &dyn Format,
+    config: &Config,
+    invoices: &[&Invoice],
+    totals: &[&Totals],
+    threads: usize,
+    mut out: W,
+) -> Result<Report> {
+    assert_eq!(invoices.len(), totals.len(), "one totals per invoice");
+    let mut report = Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.len()) };
+    format.begin(config, &mut out)?;
+    if threads <= 1 {
+        let mut buf = Vec::new();
+        for (invoice, totals) in invoices.iter().zip(totals) {
+            let result = render_with(format, invoice, Some(totals), config, &mut buf);
+            if result.outcome == Outcome::Exported {
+                out.write_all(&buf)?;
+            }
+            report.results.push(result);
+        }
+    } else {
+        drive(format, config, invoices, Some(totals), threads, |_, rendered| {
+            out.write_all(&rendered.bytes)?;
+            report.results.extend(rendered.results);
+            Ok(())
+        })?;
+    }
     format.end(config, &mut out)?;
     out.flush()?;
     Ok(report)
@@ -141,7 +190,7 @@ pub fn export_documents_parallel(
         return crate::export_documents(format, config, invoices.iter().copied(), sink);
     }
     let mut report = Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.len()) };
-    drive(format, config, invoices, threads, |chunk, rendered| {
+    drive(format, config, invoices, None, threads, |chunk, rendered| {
         for (invoice, range) in chunk.iter().zip(&rendered.ranges) {
             if let Some(range) = range {
                 sink.document(invoice, &rendered.bytes[range.clone()])?;
@@ -196,11 +245,17 @@ mod tests {
             let config = Config::default();
             let mut one = Vec::new();
             let expected = export(f, &config, refs.iter().copied(), &mut one).unwrap();
+            let totals: Vec<Totals> = all.iter().map(|i| i.totals().unwrap()).collect();
+            let totals: Vec<&Totals> = totals.iter().collect();
             for threads in [0, 1, 2, 3, 64] {
                 let mut many = Vec::new();
                 let report = export_parallel(f, &config, &refs, threads, &mut many).unwrap();
                 assert!(one == many, "{name}, {threads} threads: other bytes");
                 assert_eq!(report, expected, "{name}, {threads} threads");
+                let mut with = Vec::new();
+                let report = export_parallel_with_totals(f, &config, &refs, &totals, threads, &mut with).unwrap();
+                assert!(one == with, "{name}, {threads} threads, with totals: other bytes");
+                assert_eq!(report, expected, "{name}, {threads} threads, with totals");
             }
         }
         let ubl = format("ubl").unwrap();

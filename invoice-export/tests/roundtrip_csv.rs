@@ -464,6 +464,13 @@ fn one_pass_check_and_write_is_check_then_write() {
                 if matches!(got, CheckedWrite::Written(_)) {
                     assert_eq!(one, two, "{name}: {:?}", invoice.number);
                 }
+                // with the totals handed in (as a book keeps them): the same
+                if let Ok(totals) = invoice.totals() {
+                    let mut three = Vec::new();
+                    let with = f.check_and_write_totals(invoice, &totals, &config, &mut three);
+                    assert_eq!(with, got, "{name} with totals: {:?}", invoice.number);
+                    assert_eq!(three, one, "{name} with totals: {:?}", invoice.number);
+                }
             }
         }
         assert!(written > 0 && refused > 0, "{name}: {written} written, {refused} refused");

@@ -172,6 +172,10 @@ fn check_invariants(book: &Book) -> Result<(), String> {
         if book.content_hash(inv.id).ok() != Some(inv.content_hash()) {
             return Err(format!("the kept content hash of {} is stale", inv.label()));
         }
+        // and so are its kept totals
+        if book.totals(inv.id).ok() != inv.totals().ok().as_ref() {
+            return Err(format!("the kept totals of {} are stale", inv.label()));
+        }
     }
     // An invoice with an open result is in exactly one open (or posted) export batch, and its
     // `batch` field names that batch; its accounting state follows the batch's state.
