@@ -37,7 +37,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::NaiveDate;
 use invoice_core::money::parse_decimal;
-use invoice_core::{Attachment, Currency, Customer, Invoice, Kind, Line, LineKind, Period};
+use invoice_core::{Attachment, Currency, Customer, Invoice, Kind, Line, LineKind, Period, Totals};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -137,7 +137,7 @@ pub fn parse_invoices(bytes: &[u8], threads: usize) -> Read {
         HashMap::with_capacity_and_hasher(total, BuildHasherDefault::default());
     let mut repeated: Vec<(usize, usize)> = Vec::new(); // (index among the records, first line)
     for (index, (line_no, record)) in parsed.iter().flatten().enumerate() {
-        if let Ok(invoice) = record {
+        if let Ok((invoice, _)) = record {
             let number = invoice.number.as_deref().unwrap_or_default();
             let first = *first_use.entry(number).or_insert(*line_no);
             if first != *line_no {
@@ -150,7 +150,7 @@ pub fn parse_invoices(bytes: &[u8], threads: usize) -> Read {
     let mut repeated = repeated.into_iter().peekable();
     for (index, (line_no, record)) in parsed.into_iter().flatten().enumerate() {
         match record {
-            Ok(invoice) => match repeated.next_if(|&(i, _)| i == index) {
+            Ok((invoice, _)) => match repeated.next_if(|&(i, _)| i == index) {
                 Some((_, first)) => read.errors.push(RecordError {
                     line: line_no,
                     number: invoice.number,
@@ -184,7 +184,9 @@ impl Hasher for NumberHasher {
     }
 }
 
-type Parsed = Result<Invoice, Problem>;
+/// A record read and checked: the invoice with its totals (`None` when they cannot be made),
+/// or what is wrong.
+type Parsed = Result<(Invoice, Option<Totals>), Problem>;
 
 /// The records of `chunk`, whose first line is `first`; blank lines are left out.
 fn parse_chunk(first: usize, chunk: &[u8]) -> Vec<(usize, Parsed)> {
@@ -451,7 +453,7 @@ fn attachment(path: String) -> Attachment {
     Attachment { name, location: path }
 }
 
-fn parse_record(text: &str) -> Result<Invoice, Problem> {
+fn parse_record(text: &str) -> Parsed {
     if let Some(raw) = fast::raw_invoice(text) {
         return convert(raw);
     }
@@ -461,7 +463,7 @@ fn parse_record(text: &str) -> Result<Invoice, Problem> {
     }
 }
 
-fn convert(raw: RawInvoice<'_>) -> Result<Invoice, Problem> {
+fn convert(raw: RawInvoice<'_>) -> Parsed {
     let number = match raw.number {
         Some(s) if !s.trim().is_empty() => s,
         _ => return Err((None, "number".into(), "is missing".into())),
@@ -540,11 +542,13 @@ fn convert(raw: RawInvoice<'_>) -> Result<Invoice, Problem> {
     invoice.memo = raw.memo.unwrap_or_default();
     invoice.attachments = raw.attachments.unwrap_or_default().into_iter().map(attachment).collect();
     invoice.signed_document = raw.signed_pdf.map(attachment);
-    // The engine's own checks, reported the same way.
-    if let Some(v) = invoice.validate().into_iter().next() {
+    // The engine's own checks, reported the same way; the totals they make are kept for a
+    // caller that renders the invoice next.
+    let (violations, totals) = invoice.validate_and_total();
+    if let Some(v) = violations.into_iter().next() {
         return Err((Some(invoice.label()), v.path, v.message));
     }
-    Ok(invoice)
+    Ok((invoice, totals.ok()))
 }
 
 #[cfg(test)]

@@ -603,6 +603,23 @@ impl Invoice {
     /// ]);
     /// ```
     pub fn validate(&self) -> Vec<Violation> {
+        self.validate_and_total().0
+    }
+
+    /// [`Invoice::validate`], and the invoice's [`Invoice::totals`] that it makes on the way,
+    /// for a caller that needs both (a reader that checks invoices and then exports them).
+    ///
+    /// ```
+    /// use invoice_core::{Customer, Currency, Invoice, Line};
+    /// use rust_decimal_macros::dec;
+    /// let invoice = Invoice::builder(Customer::new("C1", "ACME"), Currency::USD)
+    ///     .line(Line::new("ok", dec!(2), dec!(10)))
+    ///     .build();
+    /// let (violations, totals) = invoice.validate_and_total();
+    /// assert!(violations.is_empty());
+    /// assert_eq!(totals.unwrap(), invoice.totals().unwrap());
+    /// ```
+    pub fn validate_and_total(&self) -> (Vec<Violation>, Result<Totals>) {
         let mut out = Vec::new();
         let mut push = |code, path: String, message: String| out.push(Violation { code, path, message });
         if let Some(number) = &self.number {
@@ -740,7 +757,7 @@ impl Invoice {
                 }
             }
         }
-        match totals {
+        match &totals {
             Ok(t) if credit && t.gross.is_sign_negative() && !t.gross.is_zero() => push(
                 ViolationCode::NegativeCreditNote,
                 "lines".into(),
@@ -749,7 +766,7 @@ impl Invoice {
             Ok(_) => {}
             Err(_) => push(ViolationCode::AmountOverflow, "lines".into(), "the invoice total is too large".into()),
         }
-        out
+        (out, totals)
     }
 
     /// The invoice's content hash: SHA-256 (hex) of what the invoice says, without its status

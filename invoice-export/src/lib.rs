@@ -303,6 +303,19 @@ pub fn render_invoice(format: &dyn Format, invoice: &Invoice, config: &Config, b
     render(format, invoice, config, buf)
 }
 
+/// [`render_invoice`] for an invoice whose totals the caller already has (`totals` must be
+/// `invoice.totals()`, as `Invoice::validate_and_total` gives them): the same result, without
+/// the CSV-like targets making the totals again.
+pub fn render_invoice_with_totals(
+    format: &dyn Format,
+    invoice: &Invoice,
+    totals: &Totals,
+    config: &Config,
+    buf: &mut Vec<u8>,
+) -> InvoiceResult {
+    render_with(format, invoice, Some(totals), config, buf)
+}
+
 /// Append `path: message (code)` (without the formatting machinery).
 fn push_problem(message: &mut String, p: &Problem) {
     message.reserve(p.path.len() + p.message.len() + p.code.len() + 5);

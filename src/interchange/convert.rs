@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::ops::Range;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
 
-use invoice_export::{render_invoice, Config, Format, InvoiceResult, Report};
+use invoice_export::{render_invoice, render_invoice_with_totals, Config, Format, InvoiceResult, Report};
 
 use super::{parse_chunk, NumberHasher, RecordError};
 
@@ -88,8 +88,11 @@ fn work_on(chunk: &[u8], format: &dyn Format, config: &Config, buf: &mut Vec<u8>
     };
     for (line, record) in records {
         piece.entries.push(match record {
-            Ok(mut invoice) => {
-                let result = render_invoice(format, &invoice, config, buf);
+            Ok((mut invoice, totals)) => {
+                let result = match &totals {
+                    Some(totals) => render_invoice_with_totals(format, &invoice, totals, config, buf),
+                    None => render_invoice(format, &invoice, config, buf),
+                };
                 let bytes = (result.outcome == invoice_core::Outcome::Exported).then(|| {
                     let start = piece.bytes.len();
                     piece.bytes.extend_from_slice(buf);
