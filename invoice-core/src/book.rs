@@ -767,7 +767,7 @@ impl Book {
 
     fn decide_create(&self, invoices: Vec<Invoice>) -> Result<Vec<Event>> {
         let first = self.next_invoice_id();
-        let mut new_numbers = HashSet::new();
+        let mut new_numbers = HashSet::with_capacity(invoices.len());
         let mut out = Vec::with_capacity(invoices.len());
         for (k, mut inv) in invoices.into_iter().enumerate() {
             let id = InvoiceId(first.0 + k as u64);
@@ -1103,6 +1103,7 @@ impl Book {
                     });
                 }
                 self.state.invoices.reserve(invoices.len());
+                self.numbers.reserve(invoices.iter().filter(|i| i.number.is_some()).count());
                 for inv in invoices {
                     if let Some(n) = &inv.number {
                         self.numbers.insert(n.clone(), inv.id);
