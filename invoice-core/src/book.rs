@@ -396,8 +396,10 @@ impl Book {
     }
 
     /// The totals of an invoice of the book ([`Invoice::totals`]), made once and kept until
-    /// an event changes what the invoice says, like [`Book::content_hash`]. Exporting a batch
-    /// to several targets makes them once instead of once per target.
+    /// an event changes what the invoice says, like [`Book::content_hash`], or until an export
+    /// result is recorded for it (so that a long-lived book does not keep every invoice's
+    /// totals). Staging the exports of several targets before recording them makes the
+    /// totals once instead of once per target.
     ///
     /// ```
     /// use invoice_core::*;
@@ -1231,6 +1233,9 @@ impl Book {
                     return Err(Error::UnknownBatch { id: *batch });
                 };
                 let (invoices, ledger) = (&mut state.invoices, &mut state.ledger);
+                // an invoice's kept totals serve the exports being staged; once its result is
+                // recorded they go, so that a long-lived book does not keep them all
+                let kept_totals = &mut self.totals;
                 let mut record = |r: &RecordedResult, slot: Option<&mut ExportResult>| -> Result<()> {
                     let result = match &r.outcome {
                         Outcome::Exported => ExportResult::Exported { bypass: *bypass },
@@ -1256,6 +1261,9 @@ impl Book {
                         }
                         inv.batch = None;
                         inv.revision += 1;
+                        if let Some(cell) = index(r.invoice.0).and_then(|i| kept_totals.get_mut(i)) {
+                            cell.take();
+                        }
                     }
                     if let Some(hash) = &r.content_hash {
                         ledger.push(LedgerEntry {
