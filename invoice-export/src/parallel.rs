@@ -120,21 +120,12 @@ pub fn export_parallel<W: Write>(
     config: &Config,
     invoices: &[&Invoice],
     threads: usize,
-    mut out: W,
+    out: W,
 ) -> Result<Report> {
     if threads <= 1 {
         return crate::export(format, config, invoices.iter().copied(), out);
     }
-    let mut report = Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.len()) };
-    format.begin(config, &mut out)?;
-    drive(format, config, invoices, None, threads, |_, rendered| {
-        out.write_all(&rendered.bytes)?;
-        report.results.extend(rendered.results);
-        Ok(())
-    })?;
-    format.end(config, &mut out)?;
-    out.flush()?;
-    Ok(report)
+    export_file(format, config, invoices, None, threads, out)
 }
 
 /// [`export_parallel`] for invoices whose totals the caller already has (a book keeps them:
@@ -150,27 +141,28 @@ pub fn export_parallel_with_totals<W: Write>(
     invoices: &[&Invoice],
     totals: &[&Totals],
     threads: usize,
-    mut out: W,
+    out: W,
 ) -> Result<Report> {
     assert_eq!(invoices.len(), totals.len(), "one totals per invoice");
+    export_file(format, config, invoices, Some(totals), threads, out)
+}
+
+/// One file of `invoices` rendered in chunks on `threads` threads (1: the calling thread).
+fn export_file<W: Write>(
+    format: &dyn Format,
+    config: &Config,
+    invoices: &[&Invoice],
+    totals: Option<&[&Totals]>,
+    threads: usize,
+    mut out: W,
+) -> Result<Report> {
     let mut report = Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.len()) };
     format.begin(config, &mut out)?;
-    if threads <= 1 {
-        let mut buf = Vec::new();
-        for (invoice, totals) in invoices.iter().zip(totals) {
-            let result = render_with(format, invoice, Some(totals), config, &mut buf);
-            if result.outcome == Outcome::Exported {
-                out.write_all(&buf)?;
-            }
-            report.results.push(result);
-        }
-    } else {
-        drive(format, config, invoices, Some(totals), threads, |_, rendered| {
-            out.write_all(&rendered.bytes)?;
-            report.results.extend(rendered.results);
-            Ok(())
-        })?;
-    }
+    drive(format, config, invoices, totals, threads, |_, rendered| {
+        out.write_all(&rendered.bytes)?;
+        report.results.extend(rendered.results);
+        Ok(())
+    })?;
     format.end(config, &mut out)?;
     out.flush()?;
     Ok(report)
