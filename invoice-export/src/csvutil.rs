@@ -1891,16 +1891,7 @@ macro_rules! csv_format {
                 config: &$crate::Config,
                 out: &mut Vec<u8>,
             ) -> $crate::CheckedWrite {
-                $crate::csvutil::check_and_write_with(
-                    invoice,
-                    None,
-                    config,
-                    $rules,
-                    out,
-                    $own,
-                    |p, c| $rows(p, c),
-                    |p, b| $rows(p, b),
-                )
+                Self::one_pass(invoice, None, config, out)
             }
 
             fn check_and_write_totals(
@@ -1910,9 +1901,21 @@ macro_rules! csv_format {
                 config: &$crate::Config,
                 out: &mut Vec<u8>,
             ) -> $crate::CheckedWrite {
+                Self::one_pass(invoice, Some(totals), config, out)
+            }
+        }
+
+        impl $target {
+            /// Check and write in one pass (with the totals when the caller has them).
+            fn one_pass(
+                invoice: &invoice_core::Invoice,
+                totals: Option<&invoice_core::Totals>,
+                config: &$crate::Config,
+                out: &mut Vec<u8>,
+            ) -> $crate::CheckedWrite {
                 $crate::csvutil::check_and_write_with(
                     invoice,
-                    Some(totals),
+                    totals,
                     config,
                     $rules,
                     out,
