@@ -31,11 +31,10 @@
 //! ```
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::NaiveDate;
+use invoice_core::hash::QuickMap;
 use invoice_core::money::parse_decimal;
 use invoice_core::{Attachment, Currency, Customer, Invoice, Kind, Line, LineKind, Period, Totals};
 use rust_decimal::Decimal;
@@ -133,8 +132,7 @@ pub fn parse_invoices(bytes: &[u8], threads: usize) -> Read {
     };
     // A number seen before is an error on its later lines: find those first, borrowing.
     let total: usize = parsed.iter().map(Vec::len).sum();
-    let mut first_use: HashMap<&str, usize, BuildHasherDefault<NumberHasher>> =
-        HashMap::with_capacity_and_hasher(total, BuildHasherDefault::default());
+    let mut first_use: QuickMap<&str, usize> = QuickMap::with_capacity_and_hasher(total, Default::default());
     let mut repeated: Vec<(usize, usize)> = Vec::new(); // (index among the records, first line)
     for (index, (line_no, record)) in parsed.iter().flatten().enumerate() {
         if let Ok((invoice, _)) = record {
@@ -163,25 +161,6 @@ pub fn parse_invoices(bytes: &[u8], threads: usize) -> Read {
         }
     }
     read
-}
-
-/// A fast hash for invoice numbers (the FxHash step: rotate, xor a word, multiply). The
-/// numbers come from the user's own file, so a hash that an adversary could flood is fine.
-#[derive(Default)]
-struct NumberHasher(u64);
-
-impl Hasher for NumberHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// A record read and checked: the invoice with its totals (`None` when they cannot be made),

@@ -1,13 +1,13 @@
 //! Export batches, process batches and the export ledger.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::hash::QuickMap;
 use crate::invoice::{BatchId, InvoiceId};
 use crate::status::Accounting;
 
@@ -281,28 +281,7 @@ pub struct Ledger {
 const NONE: usize = usize::MAX;
 
 /// Invoice -> position of its latest entry in [`Ledger::entries`], for one target.
-type Latest = HashMap<InvoiceId, usize, BuildHasherDefault<IdHasher>>;
-
-/// A hash for invoice ids, which the book hands out in order: one multiplication (the
-/// FxHash step) instead of SipHash. Ids come from the book, not from an adversary.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+type Latest = QuickMap<InvoiceId, usize>;
 
 impl PartialEq for Ledger {
     fn eq(&self, other: &Ledger) -> bool {

@@ -70,6 +70,7 @@ pub mod clock;
 pub mod command;
 pub mod cycle;
 pub mod error;
+pub mod hash;
 pub mod invoice;
 pub mod money;
 pub mod names;

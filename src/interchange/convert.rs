@@ -1,14 +1,15 @@
 //! Straight from JSON Lines to a target's file, without a book: [`export_jsonl`].
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasherDefault;
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::ops::Range;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
 
 use invoice_export::{render_invoice, render_invoice_with_totals, Config, Format, InvoiceResult, Report};
 
-use super::{parse_chunk, NumberHasher, RecordError};
+use invoice_core::hash::QuickMap;
+
+use super::{parse_chunk, RecordError};
 
 /// What [`export_jsonl`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +112,7 @@ fn work_on(chunk: &[u8], format: &dyn Format, config: &Config, buf: &mut Vec<u8>
 struct Writer<W> {
     out: W,
     /// Every number written, with its line.
-    seen: HashMap<String, usize, BuildHasherDefault<NumberHasher>>,
+    seen: QuickMap<String, usize>,
     /// The line number of the next piece's first line.
     first_line: usize,
     converted: Converted,
@@ -197,7 +198,7 @@ fn export_pieces<W: Write>(
     let (to_write, rendered) = mpsc::channel::<(usize, Piece)>();
     let mut writer = Writer {
         out,
-        seen: HashMap::default(),
+        seen: QuickMap::default(),
         first_line: 1,
         converted: Converted {
             report: Report { format: format.name().to_string(), results: Vec::new() },
