@@ -170,15 +170,8 @@ impl ExportBatch {
     /// # Ok::<(), invoice_core::Error>(())
     /// ```
     pub fn selection_results(&self) -> impl Iterator<Item = (InvoiceId, Option<&ExportResult>)> + '_ {
-        let in_order = self.invoices.windows(2).all(|w| w[0] < w[1]);
-        let mut walk = self.results.range(self.invoices.first().copied().unwrap_or(InvoiceId(0))..).peekable();
-        self.invoices.iter().map(move |id| {
-            if !in_order {
-                return (*id, self.results.get(id));
-            }
-            while walk.next_if(|(k, _)| *k < id).is_some() {}
-            (*id, walk.next_if(|(k, _)| *k == id).map(|(_, r)| r))
-        })
+        let mut results = InOrder::new(&self.results, self.invoices.iter().copied());
+        self.invoices.iter().map(move |id| (*id, results.get(*id)))
     }
 
     /// Count of invoices per result name.
@@ -188,6 +181,31 @@ impl ExportBatch {
             *out.entry(r.name()).or_insert(0) += 1;
         }
         out
+    }
+}
+
+/// Looks up invoices in a batch's result map: when the ids asked for come in rising order
+/// (the usual case), in one walk over the map; otherwise one lookup each.
+pub(crate) struct InOrder<'a> {
+    map: &'a BTreeMap<InvoiceId, ExportResult>,
+    walk: Option<std::iter::Peekable<std::collections::btree_map::Range<'a, InvoiceId, ExportResult>>>,
+}
+
+impl<'a> InOrder<'a> {
+    /// For the ids `ids` will be asked for, in that order.
+    pub(crate) fn new(map: &'a BTreeMap<InvoiceId, ExportResult>, ids: impl Iterator<Item = InvoiceId>) -> Self {
+        let mut ids = ids.peekable();
+        let first = ids.peek().copied().unwrap_or(InvoiceId(0));
+        let mut last = None;
+        let rising = ids.all(|id| last.replace(id).is_none_or(|l| l < id));
+        InOrder { map, walk: rising.then(|| map.range(first..).peekable()) }
+    }
+
+    /// The result of `id`, if the map has one.
+    pub(crate) fn get(&mut self, id: InvoiceId) -> Option<&'a ExportResult> {
+        let Some(walk) = &mut self.walk else { return self.map.get(&id) };
+        while walk.next_if(|(k, _)| **k < id).is_some() {}
+        walk.next_if(|(k, _)| **k == id).map(|(_, r)| r)
     }
 }
 

@@ -11,7 +11,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{
-    Batch, BatchState, ExportBatch, ExportResult, Ledger, LedgerEntry, Outcome, ProcessBatch, ProcessedInvoice, Target,
+    Batch, BatchState, ExportBatch, ExportResult, InOrder, Ledger, LedgerEntry, Outcome, ProcessBatch,
+    ProcessedInvoice, Target,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::command::{Change, Command, Envelope, Event, Issued, RecordedResult};
@@ -1002,18 +1003,10 @@ impl Book {
         }
         let mut recorded = Vec::with_capacity(results.len());
         let mut seen = Seen::new(self.state.invoices.len());
-        // results in id order (the usual case) meet their slots in one walk over the map
-        let in_order = results.windows(2).all(|w| w[0].0 < w[1].0);
-        let mut walk = b.results.range(results.first().map_or(InvoiceId(0), |r| r.0)..).peekable();
+        let mut slots = InOrder::new(&b.results, results.iter().map(|r| r.0));
         for (id, outcome) in results {
             let inv = self.invoice(id)?;
-            let slot = if in_order {
-                while walk.next_if(|(k, _)| **k < id).is_some() {}
-                walk.next_if(|(k, _)| **k == id).map(|(_, r)| r)
-            } else {
-                b.results.get(&id)
-            };
-            match slot {
+            match slots.get(id) {
                 None => return Err(Error::NotInBatch { invoice: inv.label(), batch }),
                 Some(r) if !r.is_open() => {
                     return Err(Error::NotAllowed {
