@@ -18,19 +18,22 @@
 //!
 //! [`export_batch`] is [`stage_export`] (render to the temporary output, only reading the
 //! book, on every core) followed by [`commit_export`] (check, rename, record). Calling the two
-//! halves apart lets an application render several targets at once and then record each in
-//! its own batch, as `month_end`'s bulk mode does.
+//! halves apart lets an application render several targets at once ([`stage_exports`] reads
+//! the invoices once for all of them) and then record each in its own batch, as
+//! `month_end`'s bulk mode does.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
 use invoice_core::{
     Action, Actor, BatchId, BatchState, Book, Command, Invoice, InvoiceId, Outcome, Totals, UniqueNames,
 };
-use invoice_export::{Config, DocumentSink, Format, InvoiceResult, Layout, Report};
+use invoice_export::{Config, DocumentSink, Format, InvoiceResult, Layout, Output, Report, TargetOutput};
 
 /// Why [`export_batch`] did not export. In every case the book is unchanged and nothing is
 /// left at the destination.
@@ -262,6 +265,9 @@ pub struct StagedExport {
     written: Vec<InvoiceId>,
     /// The length of the book's journal when it was staged.
     seq: usize,
+    /// A one-file output being made durable in the background while the book records
+    /// (joined by [`commit_export`] before the rename).
+    sync: Option<std::thread::JoinHandle<io::Result<()>>>,
 }
 
 impl StagedExport {
@@ -291,6 +297,9 @@ impl StagedExport {
 
 impl Drop for StagedExport {
     fn drop(&mut self) {
+        if let Some(sync) = self.sync.take() {
+            let _ = sync.join();
+        }
         if let Some(tmp) = self.tmp.take() {
             remove(&tmp, self.layout);
         }
@@ -366,11 +375,108 @@ fn stage(
     threads: usize,
     wrap: Wrap<'_>,
 ) -> Result<StagedExport, ExportError> {
-    let layout = format.layout();
+    let target = StageTarget { format, config, destination };
+    stage_many(book, &[target], work, threads, wrap, &mut |_| {})?
+        .pop()
+        .unwrap_or_else(|| unreachable!("one target, one stage"))
+}
+
+/// One target of [`stage_exports`]: a format, its configuration and the destination of its
+/// output.
+#[derive(Clone, Copy)]
+pub struct StageTarget<'a> {
+    /// The format.
+    pub format: &'a dyn Format,
+    /// Its configuration.
+    pub config: &'a Config,
+    /// Where [`commit_export`] will put the output; it must not exist.
+    pub destination: &'a Path,
+}
+
+/// [`stage_export`] of the same `invoices` to several targets at once, one [`StagedExport`]
+/// per target in the order given, each exactly what [`stage_export`] would have made. The
+/// invoices are read once: every chunk of them is rendered for every target while it is in
+/// the cache, on `threads` threads, and the calling thread writes each target's output in
+/// order, calling `progress` with the number of invoices each time it has written a target
+/// some more of them. A target that fails (its destination exists, a write fails) gets its error and
+/// leaves nothing behind; the others go on.
+///
+/// # Errors
+///
+/// The outer error when an invoice is unknown to the book or its content cannot be hashed:
+/// then nothing is staged.
+///
+/// # Example
+///
+/// ```
+/// use invoice_engine::batch_export::{commit_export, stage_exports, StageTarget};
+/// use invoice_engine::export::{format, Config};
+/// use invoice_engine::*;
+/// use rust_decimal_macros::dec;
+///
+/// let mut book = Book::new(Settings::default());
+/// let admin = Actor::new("ana", Role::Administrator);
+/// let draft = Invoice::builder(Customer::new("C001", "Müller GmbH"), Currency::EUR)
+///     .line(Line::new("Consulting", dec!(10), dec!(120.00)).tax_rate(dec!(0.19)).gl_account("8400"))
+///     .build();
+/// let id = book.create_invoice(&admin, draft)?;
+/// book.issue(&admin, id)?;
+///
+/// let dir = std::env::temp_dir().join(format!("invoice-engine-stages-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let config = Config::default();
+/// let (csv, sage) = (dir.join("a.csv"), dir.join("a-sage300.csv"));
+/// let targets = [
+///     StageTarget { format: format("csv")?, config: &config, destination: &csv },
+///     StageTarget { format: format("sage300")?, config: &config, destination: &sage },
+/// ];
+/// let staged = stage_exports(&book, &targets, &[id], 2, &mut |_| {})?;
+/// // each target in its own batch, one after the other
+/// for (staged, target) in staged.into_iter().zip(["csv", "sage300"]) {
+///     let batch = book.create_export_batch(&admin, vec![id], Target::new(target, "Demo Ltd"), None)?;
+///     book.apply(&admin, Command::Post { batch })?;
+///     let report = commit_export(&mut book, &admin, batch, staged?)?;
+///     assert_eq!(report.counts(), (1, 0, 0), "{report:?}");
+/// }
+/// assert!(csv.is_file() && sage.is_file());
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn stage_exports(
+    book: &Book,
+    targets: &[StageTarget<'_>],
+    invoices: &[InvoiceId],
+    threads: usize,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Vec<Result<StagedExport, ExportError>>, ExportError> {
+    let mut work = Vec::with_capacity(invoices.len());
+    for id in invoices {
+        let inv = book.invoice(*id)?;
+        if inv.export_skip_reason().is_none() {
+            work.push(inv);
+        }
+    }
+    stage_many(book, targets, &work, threads, &|f| Box::new(f), progress)
+}
+
+/// A staged target's open output.
+enum Open<'a> {
+    File { out: BufWriter<Box<dyn Write>>, sync: File },
+    Directory(DirectorySink<'a>),
+}
+
+fn stage_many(
+    book: &Book,
+    targets: &[StageTarget<'_>],
+    work: &[&Invoice],
+    threads: usize,
+    wrap: Wrap<'_>,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Vec<Result<StagedExport, ExportError>>, ExportError> {
     // The commit records a content hash per exported invoice; the book keeps them, so
     // computing them here moves that work onto the staging threads. The book keeps the
     // totals too: the CSV-like targets take them instead of making them again (an export
-    // to several targets makes them once).
+    // to several targets makes them once). Each thread takes its own invoices.
     let keep = |part: &[&Invoice]| -> invoice_core::Result<()> {
         for inv in part {
             book.content_hash(inv.id)?;
@@ -388,21 +494,110 @@ fn stage(
         keep(work)?;
     }
     let totals: Option<Vec<&Totals>> = work.iter().map(|inv| book.totals(inv.id).ok()).collect();
-    // Made first, so that a failed write drops it and its temporary output with it.
-    let mut staged = StagedExport {
-        format: format.name().to_string(),
-        layout,
-        tmp: Some(create_temp(destination, layout)?),
-        destination: destination.to_path_buf(),
-        report: Report { format: format.name().to_string(), results: Vec::new() },
-        written: work.iter().map(|i| i.id).collect(),
-        seq: book.journal().len(),
-    };
-    let tmp = staged.tmp.as_deref().unwrap_or(destination);
-    staged.report = match layout {
-        Layout::OneFile => write_file(format, config, work, totals.as_deref(), tmp, threads, wrap)?,
-        Layout::OnePerInvoice => write_directory(format, config, work, tmp, threads, wrap)?,
-    };
+    // Each staged export is made before anything is written, so that a failure drops it and
+    // its temporary output with it.
+    let mut staged: Vec<Result<StagedExport, ExportError>> = targets
+        .iter()
+        .map(|t| {
+            check_destination(t.destination)?;
+            let layout = t.format.layout();
+            Ok(StagedExport {
+                format: t.format.name().to_string(),
+                layout,
+                tmp: Some(create_temp(t.destination, layout)?),
+                destination: t.destination.to_path_buf(),
+                report: Report { format: t.format.name().to_string(), results: Vec::new() },
+                written: work.iter().map(|i| i.id).collect(),
+                seq: book.journal().len(),
+                sync: None,
+            })
+        })
+        .collect();
+    let mut open: Vec<Option<Open<'_>>> = Vec::with_capacity(targets.len());
+    for (s, t) in staged.iter_mut().zip(targets) {
+        let Ok(st) = s else {
+            open.push(None);
+            continue;
+        };
+        let Some(tmp) = st.tmp.clone() else { unreachable!("made with its temporary output") };
+        let opened = match st.layout {
+            Layout::OneFile => OpenOptions::new().write(true).open(&tmp).and_then(|file| {
+                let sync = file.try_clone()?;
+                Ok(Open::File { out: BufWriter::with_capacity(1 << 16, wrap(file)), sync })
+            }),
+            Layout::OnePerInvoice => Ok(Open::Directory(DirectorySink {
+                dir: tmp,
+                extension: t.format.extension(),
+                names: UniqueNames::default(),
+                wrap,
+            })),
+        };
+        match opened {
+            Ok(o) => open.push(Some(o)),
+            Err(e) => {
+                *s = Err(e.into());
+                open.push(None);
+            }
+        }
+    }
+    // While the targets are written, their files are handed to the disk as they grow, so
+    // that making them durable at the end (in the background) finds little left to do.
+    let mut outputs: Vec<TargetOutput<'_>> = Vec::with_capacity(targets.len());
+    let mut growing: Vec<&File> = Vec::new();
+    for (o, t) in open.iter_mut().zip(targets) {
+        let output = match o {
+            None => continue,
+            Some(Open::File { out, sync }) => {
+                growing.push(sync);
+                Output::File(out)
+            }
+            Some(Open::Directory(sink)) => Output::Documents(sink),
+        };
+        outputs.push(TargetOutput { format: t.format, config: t.config, output });
+    }
+    let rendering = (Mutex::new(true), Condvar::new());
+    let reports = std::thread::scope(|scope| {
+        if !growing.is_empty() && threads > 1 {
+            let (growing, rendering) = (&growing, &rendering);
+            scope.spawn(move || {
+                let mut on = rendering.0.lock().unwrap_or_else(|e| e.into_inner());
+                while *on {
+                    on = rendering.1.wait_timeout(on, Duration::from_millis(100)).unwrap_or_else(|e| e.into_inner()).0;
+                    if *on {
+                        drop(on);
+                        for f in growing {
+                            let _ = f.sync_data(); // the final sync_all reports failures
+                        }
+                        on = rendering.0.lock().unwrap_or_else(|e| e.into_inner());
+                    }
+                }
+            });
+        }
+        let reports = invoice_export::export_targets(outputs, work, totals.as_deref(), threads, progress);
+        *rendering.0.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        rendering.1.notify_all();
+        reports
+    });
+    drop(growing);
+    let mut reports = reports.into_iter();
+    for (s, o) in staged.iter_mut().zip(open) {
+        let (Ok(st), Some(o)) = (&mut *s, o) else { continue };
+        let Some(report) = reports.next() else { unreachable!("one report per open output") };
+        match report {
+            Ok(report) => st.report = report,
+            Err(e) => {
+                *s = Err(e.into());
+                continue;
+            }
+        }
+        if let Open::File { out, sync } = o {
+            // export_targets flushed the buffer; the file is made durable in the background
+            // (commit_export waits for it before the rename)
+            drop(out);
+            let durable = move || sync.sync_all();
+            st.sync = Some(std::thread::Builder::new().name("sync".into()).spawn(durable)?);
+        }
+    }
     Ok(staged)
 }
 
@@ -435,7 +630,13 @@ pub fn commit_export(
         return Err(ExportError::StaleStage { batch });
     }
     let Some(tmp) = staged.tmp.take() else { return Err(ExportError::StaleStage { batch }) };
-    if let Err(e) = fs::rename(&tmp, &staged.destination) {
+    // durable before it is renamed into place (a directory's documents were synced one by
+    // one as they were written)
+    let synced = match staged.sync.take() {
+        Some(sync) => sync.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        None => Ok(()),
+    };
+    if let Err(e) = synced.and_then(|()| fs::rename(&tmp, &staged.destination)) {
         remove(&tmp, staged.layout);
         return Err(e.into());
     }
@@ -512,45 +713,9 @@ fn create_temp(destination: &Path, layout: Layout) -> Result<PathBuf, ExportErro
     }
 }
 
-/// Write the export of `work` to the file `tmp` and make it durable.
-fn write_file(
-    format: &dyn Format,
-    config: &Config,
-    work: &[&Invoice],
-    totals: Option<&[&Totals]>,
-    tmp: &Path,
-    threads: usize,
-    wrap: Wrap<'_>,
-) -> Result<Report, ExportError> {
-    let file = OpenOptions::new().write(true).open(tmp)?;
-    let sync = file.try_clone()?;
-    let mut out = BufWriter::with_capacity(1 << 16, wrap(file));
-    let report = match totals {
-        Some(totals) => invoice_export::export_parallel_with_totals(format, config, work, totals, threads, &mut out)?,
-        None => invoice_export::export_parallel(format, config, work, threads, &mut out)?,
-    };
-    out.flush()?;
-    drop(out);
-    sync.sync_all()?;
-    Ok(report)
-}
-
-/// Write one document per invoice of `work` into the directory `tmp`.
-fn write_directory(
-    format: &dyn Format,
-    config: &Config,
-    work: &[&Invoice],
-    tmp: &Path,
-    threads: usize,
-    wrap: Wrap<'_>,
-) -> Result<Report, ExportError> {
-    let mut sink = DirectorySink { dir: tmp, extension: format.extension(), names: UniqueNames::default(), wrap };
-    Ok(invoice_export::export_documents_parallel(format, config, work, threads, &mut sink)?)
-}
-
 /// Writes each document to `<safe number>.<extension>` in a directory.
 struct DirectorySink<'a> {
-    dir: &'a Path,
+    dir: PathBuf,
     extension: &'static str,
     names: UniqueNames,
     wrap: Wrap<'a>,
@@ -650,6 +815,38 @@ mod tests {
         assert_eq!(report.counts(), (2, 1, 0));
         assert_eq!(dir.entries(), ["out.csv"]);
         assert_eq!(book.invoice(ids[0]).unwrap().status.accounting, Accounting::Exported);
+    }
+
+    #[test]
+    fn several_targets_are_staged_at_once_and_a_failing_one_leaves_nothing() {
+        let dir = Scratch::new("stages");
+        let (mut book, batch, ids) = posted("csv", &["INV-1", "INV-2"]);
+        fs::write(dir.0.join("taken.csv"), b"an earlier export").unwrap();
+        let (csv, ubl) = (invoice_export::format("csv").unwrap(), invoice_export::format("ubl").unwrap());
+        let config = Config::default();
+        let (out, taken, docs) = (dir.0.join("out.csv"), dir.0.join("taken.csv"), dir.0.join("ubl"));
+        let targets = [
+            StageTarget { format: csv, config: &config, destination: &out },
+            StageTarget { format: csv, config: &config, destination: &taken },
+            StageTarget { format: ubl, config: &config, destination: &docs },
+        ];
+        let mut handed = 0;
+        let mut staged = stage_exports(&book, &targets, &ids, 2, &mut |n| handed += n).unwrap();
+        assert_eq!(handed, 4, "two invoices with lines, two targets staged");
+        assert_eq!(staged[1].as_ref().unwrap_err().code(), "destination_exists");
+        // each is what stage_export makes alone
+        let alone = stage_export(&book, csv, &config, &ids, &dir.0.join("alone.csv"), 1).unwrap();
+        assert_eq!(staged[0].as_ref().unwrap().report(), alone.report());
+        drop(alone);
+        assert_eq!(staged[2].as_ref().unwrap().report().counts(), (0, 0, 2), "no seller: UBL refuses both");
+        drop(staged.pop());
+        assert_eq!(dir.entries().len(), 2, "the staged csv and the earlier file: {:?}", dir.entries());
+        let Some(Ok(first)) = staged.into_iter().next() else { unreachable!() };
+        let report = commit_export(&mut book, &admin(), batch, first).unwrap();
+        assert_eq!(report.counts(), (2, 1, 0));
+        assert_eq!(dir.entries(), ["out.csv", "taken.csv"]);
+        assert_eq!(fs::read(&taken).unwrap(), b"an earlier export");
+        assert!(fs::read_to_string(&out).unwrap().contains("INV-2"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
-use invoice_engine::batch_export::{commit_export, export_batch, stage_export, ExportError, StagedExport};
+use invoice_engine::batch_export::{commit_export, export_batch, stage_exports, ExportError, StageTarget};
 use invoice_engine::export::{Format, Layout};
 use invoice_engine::interchange::{read_invoices, RecordError};
 use invoice_engine::pdf::{AttachmentSource, BackupOptions, BackupReport, DocumentId, FsSource, Renderer, Stamp};
@@ -68,9 +68,8 @@ pub fn print_runs(runs: &[TargetRun]) {
 /// withdrawn from their batch afterwards (they stay in the report as failed), so that the
 /// next target can take them.
 ///
-/// The files are rendered first, every target at the same time on the machine's cores (and
-/// a target's invoices on several cores when there are fewer targets than cores;
-/// [`stage_export`] only reads the invoices); then each target's batch is created, posted
+/// The files are rendered first, every target at the same time on the machine's cores
+/// ([`stage_exports`] only reads the invoices); then each target's batch is created, posted
 /// and its staged file committed, one after the other. A batch whose invoices turn out not
 /// to be the staged ones is exported again on its own.
 #[allow(clippy::too_many_arguments)]
@@ -103,46 +102,39 @@ pub fn export_all(
         let book = &*book;
         let work: Vec<InvoiceId> =
             ids.iter().copied().filter(|i| book.invoice(*i).is_ok_and(|inv| inv.batch.is_none())).collect();
-        let work = &work;
-        // targets side by side; each target's invoices on the cores left over
+        let targets: Vec<StageTarget<'_>> = jobs
+            .iter()
+            .map(|(format, target_config, _, dest)| StageTarget {
+                format: *format,
+                config: target_config,
+                destination: dest,
+            })
+            .collect();
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let threads = cores.clamp(1, jobs.len().max(1));
-        let per_target = (cores / threads).max(1);
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let (done, finished) = std::sync::mpsc::channel();
-        let mut staged: Vec<Option<Result<(StagedExport, usize), ExportError>>> = jobs.iter().map(|_| None).collect();
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                let (jobs, next, done) = (&jobs, &next, done.clone());
-                scope.spawn(move || loop {
-                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((format, target_config, _, dest)) = jobs.get(k) else { break };
-                    let result =
-                        stage_export(book, *format, target_config, work, dest, per_target).map(|mut staged| {
-                            // report.json counts the warnings; pre-flight lists them
-                            let warnings = staged.take_warnings().iter().map(|(_, w)| w.len()).sum::<usize>();
-                            (staged, warnings)
-                        });
-                    if done.send((k, result)).is_err() {
-                        break;
-                    }
-                });
-            }
-            drop(done);
-            for (k, result) in finished {
-                progress.add(ids.len());
-                staged[k] = Some(result);
-            }
-        });
+        let mut handed = 0;
+        let staged = stage_exports(book, &targets, &work, cores, &mut |n| {
+            handed += n;
+            progress.add(n);
+        })?;
+        // the invoices that were not rendered (no lines, or in another batch)
+        progress.add((ids.len() * formats.len()).saturating_sub(handed));
         staged
+            .into_iter()
+            .map(|staged| {
+                staged.map(|mut staged| {
+                    // report.json counts the warnings; pre-flight lists them
+                    let warnings = staged.take_warnings().iter().map(|(_, w)| w.len()).sum::<usize>();
+                    (staged, warnings)
+                })
+            })
+            .collect::<Vec<_>>()
     };
     progress.finish();
     timings.mark("render every target");
 
     let mut runs = Vec::with_capacity(jobs.len());
     for ((format, target_config, rel, dest), staged) in jobs.into_iter().zip(staged) {
-        let (staged, warnings) =
-            staged.ok_or_else(|| RunError::Failed(format!("{}: the export did not run", format.name())))??;
+        let (staged, warnings) = staged?;
         let selection: Vec<InvoiceId> =
             ids.iter().copied().filter(|i| book.invoice(*i).is_ok_and(|inv| inv.batch.is_none())).collect();
         if selection.is_empty() {

@@ -157,28 +157,47 @@ pub struct Timings {
     enabled: bool,
     start: std::time::Instant,
     last: std::time::Instant,
+    last_cpu: Option<u64>,
 }
 
 impl Timings {
     /// Start the clock (prints nothing unless `enabled`).
     pub fn new(enabled: bool) -> Timings {
         let now = std::time::Instant::now();
-        Timings { enabled, start: now, last: now }
+        Timings { enabled, start: now, last: now, last_cpu: cpu_ticks() }
     }
 
     /// The phase `name` ends now.
     pub fn mark(&mut self, name: &str) {
         let now = std::time::Instant::now();
+        let cpu = cpu_ticks();
         if self.enabled {
             let peak = peak_memory().map(|kb| format!(", peak memory {} MB", kb / 1024)).unwrap_or_default();
+            // user + system time of all threads, in the kernel's ticks of 10 ms
+            let used = match (cpu, self.last_cpu) {
+                (Some(c), Some(l)) => format!(", cpu {:.2} s", c.saturating_sub(l) as f64 / 100.0),
+                _ => String::new(),
+            };
             eprintln!(
-                "  {name:<28} {:>7.3} s  (total {:.3} s{peak})",
+                "  {name:<28} {:>7.3} s  (total {:.3} s{used}{peak})",
                 (now - self.last).as_secs_f64(),
                 (now - self.start).as_secs_f64()
             );
         }
         self.last = now;
+        self.last_cpu = cpu;
     }
+}
+
+/// The CPU time of the process so far (every thread, user and system), in ticks of 10 ms,
+/// where the system reports it (Linux).
+fn cpu_ticks() -> Option<u64> {
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    // the fields after the command name (which may hold spaces) start at its closing ')'
+    let mut fields = stat.get(stat.rfind(')')? + 2..)?.split_whitespace();
+    let user: u64 = fields.nth(11)?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
 }
 
 /// The process's peak resident memory in KiB, where the system reports it (Linux).

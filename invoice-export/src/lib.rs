@@ -59,7 +59,9 @@ mod xmlutil;
 
 pub use config::{Address, Buyer, Config, DateFormat, Mapping, Seller, Summary, ZeroTotal, DOWN_PAYMENT_ITEM};
 pub use error::{Error, Result};
-pub use parallel::{export_documents_parallel, export_parallel, export_parallel_with_totals};
+pub use parallel::{
+    export_documents_parallel, export_parallel, export_parallel_with_totals, export_targets, Output, TargetOutput,
+};
 
 /// How a format lays out its output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -340,6 +342,19 @@ fn render_with(
     config: &Config,
     buf: &mut Vec<u8>,
 ) -> InvoiceResult {
+    buf.clear();
+    render_append(format, invoice, totals, config, buf)
+}
+
+/// [`render_with`] appending the invoice's bytes to `out` (which keeps what it had before,
+/// whatever the outcome): the drivers render a chunk straight into its buffer.
+fn render_append(
+    format: &dyn Format,
+    invoice: &Invoice,
+    totals: Option<&Totals>,
+    config: &Config,
+    out: &mut Vec<u8>,
+) -> InvoiceResult {
     let mut result = InvoiceResult {
         invoice: invoice.id,
         number: invoice.label(),
@@ -350,15 +365,15 @@ fn render_with(
         result.outcome = Outcome::Skipped { reason };
         return result;
     }
-    buf.clear();
+    let start = out.len();
     let checked = match totals {
-        Some(totals) => format.check_and_write_totals(invoice, totals, config, buf),
-        None => format.check_and_write(invoice, config, buf),
+        Some(totals) => format.check_and_write_totals(invoice, totals, config, out),
+        None => format.check_and_write(invoice, config, out),
     };
     match checked {
         CheckedWrite::Written(warnings) => result.warnings = warnings,
         CheckedWrite::Refused(problems) => {
-            buf.clear();
+            out.truncate(start);
             let mut message = String::new();
             for p in problems.iter().filter(|p| p.severity == Severity::Error) {
                 if !message.is_empty() {
@@ -369,7 +384,7 @@ fn render_with(
             result.outcome = Outcome::Failed { message };
         }
         CheckedWrite::Failed(p) => {
-            buf.clear();
+            out.truncate(start);
             let mut message = String::new();
             push_problem(&mut message, &p);
             result.outcome = Outcome::Failed { message };

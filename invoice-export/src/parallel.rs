@@ -1,94 +1,240 @@
-//! The export drivers on several threads: invoices are rendered in chunks by every thread
-//! (the caller's included) and handed on in their order, so the bytes and the report are
-//! exactly those of [`export`](crate::export) and [`export_documents`](crate::export_documents).
-//! Memory holds a few chunks per thread, not the batch.
+//! The export drivers on several threads: invoices are rendered in chunks by worker threads
+//! and written in their order by the calling thread, so the bytes and the report are exactly
+//! those of [`export`](crate::export) and [`export_documents`](crate::export_documents).
+//! Memory holds a few chunks per thread, not the batch. [`export_targets`] renders the same
+//! invoices for several targets at once: each chunk of invoices goes to every target while it
+//! is in the cache, and no core waits for a slow target at the end.
 
+use std::collections::VecDeque;
 use std::io::Write;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
 
 use invoice_core::{Invoice, Outcome, Totals};
 
-use crate::{render_with, Config, DocumentSink, Format, InvoiceResult, Report, Result};
+use crate::{render_append, Config, DocumentSink, Format, InvoiceResult, Report, Result};
 
 /// Invoices per chunk.
 const CHUNK: usize = 256;
-/// Chunks per thread rendered before they are written out.
+/// Chunks per thread rendered ahead of the one being written.
 const AHEAD: usize = 4;
 
-/// One rendered chunk: its results, the bytes of its exported invoices back to back, and
-/// each exported invoice's range in them (by position in the chunk).
+/// Where one target of [`export_targets`] goes.
+pub enum Output<'a> {
+    /// One file: [`Format::begin`], the bytes of every exported invoice in order,
+    /// [`Format::end`], then a flush (what [`export`](crate::export) writes).
+    File(&'a mut dyn Write),
+    /// One document per exported invoice, in order (what
+    /// [`export_documents`](crate::export_documents) hands on).
+    Documents(&'a mut dyn DocumentSink),
+}
+
+/// One target of [`export_targets`]: a format, its configuration and where it goes.
+pub struct TargetOutput<'a> {
+    /// The format.
+    pub format: &'a dyn Format,
+    /// Its configuration.
+    pub config: &'a Config,
+    /// Where the output goes.
+    pub output: Output<'a>,
+}
+
+/// One rendered chunk of one target: its results, the bytes of its exported invoices back to
+/// back, and each exported invoice's range in them (by position in the chunk).
 struct Rendered {
     results: Vec<InvoiceResult>,
     bytes: Vec<u8>,
     ranges: Vec<Option<Range<usize>>>,
 }
 
-fn render_chunk(
-    format: &dyn Format,
-    config: &Config,
-    chunk: &[&Invoice],
-    totals: Option<&[&Totals]>,
-    buf: &mut Vec<u8>,
-) -> Rendered {
+fn render_chunk(format: &dyn Format, config: &Config, chunk: &[&Invoice], totals: Option<&[&Totals]>) -> Rendered {
     let mut r = Rendered {
         results: Vec::with_capacity(chunk.len()),
         bytes: Vec::new(),
         ranges: Vec::with_capacity(chunk.len()),
     };
     for (k, invoice) in chunk.iter().enumerate() {
-        let result = render_with(format, invoice, totals.and_then(|t| t.get(k).copied()), config, buf);
-        if result.outcome == Outcome::Exported {
-            let start = r.bytes.len();
-            r.bytes.extend_from_slice(buf);
-            r.ranges.push(Some(start..r.bytes.len()));
-        } else {
-            r.ranges.push(None);
-        }
+        let start = r.bytes.len();
+        let result = render_append(format, invoice, totals.and_then(|t| t.get(k).copied()), config, &mut r.bytes);
+        r.ranges.push((result.outcome == Outcome::Exported).then_some(start..r.bytes.len()));
         r.results.push(result);
     }
     r
 }
 
-/// Render `invoices` on `threads` threads and hand each chunk, in order, to `emit`.
-fn drive(
-    format: &dyn Format,
-    config: &Config,
+/// Export the same `invoices` to several targets at once on `threads` worker threads (1: the
+/// calling thread only), with `totals[i]` = `invoices[i].totals()` when the caller has them.
+/// Each target gets exactly the bytes (or documents) and the report that
+/// [`export`](crate::export) (or [`export_documents`](crate::export_documents)) would give
+/// it; the calling thread does all the writing, in order, and calls `progress` with the
+/// number of invoices each time it has handed a target some more of them. A target whose
+/// output fails gets its error and is left alone from then on; the others go on.
+///
+/// ```
+/// use invoice_core::{Currency, Customer, Invoice, Line};
+/// use invoice_export::{export, export_targets, format, Config, Output, TargetOutput};
+/// use rust_decimal_macros::dec;
+///
+/// let invoices: Vec<Invoice> = (1..=600)
+///     .map(|n| {
+///         Invoice::builder(Customer::new("C1", "Acme"), Currency::EUR)
+///             .number(format!("INV-{n}"))
+///             .line(Line::new("Consulting", dec!(2), dec!(100.00)).tax_rate(dec!(0.19)))
+///             .build()
+///     })
+///     .collect();
+/// let refs: Vec<&Invoice> = invoices.iter().collect();
+/// let config = Config::default();
+/// let (mut csv, mut xero) = (Vec::new(), Vec::new());
+/// let reports = export_targets(
+///     vec![
+///         TargetOutput { format: format("csv")?, config: &config, output: Output::File(&mut csv) },
+///         TargetOutput { format: format("xero")?, config: &config, output: Output::File(&mut xero) },
+///     ],
+///     &refs,
+///     None,
+///     2,
+///     &mut |_| {},
+/// );
+/// let mut alone = Vec::new();
+/// let report = export(format("xero")?, &config, refs.iter().copied(), &mut alone)?;
+/// assert_eq!(reports[1].as_ref().unwrap(), &report);
+/// assert_eq!(xero, alone);
+/// # Ok::<(), invoice_export::Error>(())
+/// ```
+///
+/// # Panics
+///
+/// When `totals` and `invoices` differ in length.
+pub fn export_targets(
+    targets: Vec<TargetOutput<'_>>,
     invoices: &[&Invoice],
     totals: Option<&[&Totals]>,
     threads: usize,
-    mut emit: impl FnMut(&[&Invoice], Rendered) -> Result<()>,
-) -> Result<()> {
+    progress: &mut dyn FnMut(usize),
+) -> Vec<Result<Report>> {
+    if let Some(t) = totals {
+        assert_eq!(invoices.len(), t.len(), "one totals per invoice");
+    }
+    let specs: Vec<(&dyn Format, &Config)> = targets.iter().map(|t| (t.format, t.config)).collect();
+    let mut outputs: Vec<Output<'_>> = targets.into_iter().map(|t| t.output).collect();
+    let mut reports: Vec<Result<Report>> = specs
+        .iter()
+        .zip(&mut outputs)
+        .map(|((format, config), output)| {
+            if let Output::File(w) = output {
+                format.begin(config, w)?;
+            }
+            Ok(Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.len()) })
+        })
+        .collect();
+    let failed: Vec<AtomicBool> = reports.iter().map(|r| AtomicBool::new(r.is_err())).collect();
     let chunks: Vec<&[&Invoice]> = invoices.chunks(CHUNK).collect();
-    let threads = threads.clamp(1, chunks.len().max(1));
-    for (g, group) in chunks.chunks(threads * AHEAD).enumerate() {
-        // the position of the group's first invoice
-        let base = g * threads * AHEAD * CHUNK;
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let work = || {
-            let mut buf = Vec::new();
-            let mut done = Vec::new();
-            loop {
-                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(chunk) = group.get(k) else { break };
-                let totals = totals.and_then(|t| t.get(base + k * CHUNK..)).map(|t| &t[..chunk.len().min(t.len())]);
-                done.push((k, render_chunk(format, config, chunk, totals, &mut buf)));
+    let n = specs.len().max(1);
+    let units = chunks.len() * specs.len();
+    // unit u is chunk u / n of target u % n: a chunk goes to every target before the next
+    let render = |u: usize| -> Option<Rendered> {
+        let (c, j) = (u / n, u % n);
+        if failed[j].load(Ordering::Relaxed) {
+            return None;
+        }
+        let chunk = chunks[c];
+        let totals = totals.map(|t| &t[c * CHUNK..c * CHUNK + chunk.len()]);
+        Some(render_chunk(specs[j].0, specs[j].1, chunk, totals))
+    };
+    let mut emit = |u: usize, rendered: Option<Rendered>| {
+        let (c, j) = (u / n, u % n);
+        let (Some(rendered), Ok(report)) = (rendered, &mut reports[j]) else { return };
+        let written = match &mut outputs[j] {
+            Output::File(w) => w.write_all(&rendered.bytes),
+            Output::Documents(sink) => {
+                chunks[c].iter().zip(&rendered.ranges).try_for_each(|(invoice, range)| match range {
+                    Some(range) => sink.document(invoice, &rendered.bytes[range.clone()]),
+                    None => Ok(()),
+                })
             }
-            done
         };
-        let mut parts = std::thread::scope(|scope| {
-            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-            let mut parts = work();
-            for h in helpers {
-                parts.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        match written {
+            Ok(()) => {
+                progress(rendered.results.len());
+                report.results.extend(rendered.results);
             }
-            parts
+            Err(e) => {
+                reports[j] = Err(e.into());
+                failed[j].store(true, Ordering::Relaxed);
+            }
+        }
+    };
+    if threads <= 1 || units <= 1 {
+        for u in 0..units {
+            emit(u, render(u));
+        }
+    } else {
+        let workers = threads.min(units);
+        let window = workers * AHEAD;
+        let next = AtomicUsize::new(0);
+        // units below it are written
+        let written = (Mutex::new(0usize), Condvar::new());
+        let (sent, received) = mpsc::channel::<(usize, Option<Rendered>)>();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                let (sent, next, written, render) = (sent.clone(), &next, &written, &render);
+                scope.spawn(move || loop {
+                    let u = next.fetch_add(1, Ordering::Relaxed);
+                    if u >= units {
+                        break;
+                    }
+                    {
+                        let mut w = written.0.lock().unwrap_or_else(|e| e.into_inner());
+                        while u >= *w + window {
+                            w = written.1.wait(w).unwrap_or_else(|e| e.into_inner());
+                        }
+                    }
+                    if sent.send((u, render(u))).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(sent);
+            // units rendered out of order wait here for the ones before them
+            let mut waiting: VecDeque<Option<Option<Rendered>>> = VecDeque::new();
+            let mut base = 0;
+            for (u, rendered) in received {
+                let k = u - base;
+                if waiting.len() <= k {
+                    waiting.resize_with(k + 1, || None);
+                }
+                waiting[k] = Some(rendered);
+                let before = base;
+                while let Some(Some(_)) = waiting.front() {
+                    if let Some(Some(rendered)) = waiting.pop_front() {
+                        emit(base, rendered);
+                    }
+                    base += 1;
+                }
+                if base != before {
+                    *written.0.lock().unwrap_or_else(|e| e.into_inner()) = base;
+                    written.1.notify_all();
+                }
+            }
         });
-        parts.sort_by_key(|(k, _)| *k);
-        for (k, rendered) in parts {
-            emit(group[k], rendered)?;
+    }
+    for (((format, config), output), report) in specs.iter().zip(&mut outputs).zip(&mut reports) {
+        if let (Output::File(w), Ok(_)) = (output, &report) {
+            if let Err(e) = format.end(config, w).and_then(|()| w.flush()) {
+                *report = Err(e.into());
+            }
         }
     }
-    Ok(())
+    reports
+}
+
+/// The one target of a single-target driver.
+fn one(target: TargetOutput<'_>, invoices: &[&Invoice], totals: Option<&[&Totals]>, threads: usize) -> Result<Report> {
+    export_targets(vec![target], invoices, totals, threads, &mut |_| {})
+        .pop()
+        .unwrap_or_else(|| unreachable!("one target, one report"))
 }
 
 /// [`export`](crate::export) on `threads` threads (1: the calling thread only), with the
@@ -120,12 +266,9 @@ pub fn export_parallel<W: Write>(
     config: &Config,
     invoices: &[&Invoice],
     threads: usize,
-    out: W,
+    mut out: W,
 ) -> Result<Report> {
-    if threads <= 1 {
-        return crate::export(format, config, invoices.iter().copied(), out);
-    }
-    export_file(format, config, invoices, None, threads, out)
+    one(TargetOutput { format, config, output: Output::File(&mut out) }, invoices, None, threads)
 }
 
 /// [`export_parallel`] for invoices whose totals the caller already has (a book keeps them:
@@ -141,31 +284,9 @@ pub fn export_parallel_with_totals<W: Write>(
     invoices: &[&Invoice],
     totals: &[&Totals],
     threads: usize,
-    out: W,
-) -> Result<Report> {
-    assert_eq!(invoices.len(), totals.len(), "one totals per invoice");
-    export_file(format, config, invoices, Some(totals), threads, out)
-}
-
-/// One file of `invoices` rendered in chunks on `threads` threads (1: the calling thread).
-fn export_file<W: Write>(
-    format: &dyn Format,
-    config: &Config,
-    invoices: &[&Invoice],
-    totals: Option<&[&Totals]>,
-    threads: usize,
     mut out: W,
 ) -> Result<Report> {
-    let mut report = Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.len()) };
-    format.begin(config, &mut out)?;
-    drive(format, config, invoices, totals, threads, |_, rendered| {
-        out.write_all(&rendered.bytes)?;
-        report.results.extend(rendered.results);
-        Ok(())
-    })?;
-    format.end(config, &mut out)?;
-    out.flush()?;
-    Ok(report)
+    one(TargetOutput { format, config, output: Output::File(&mut out) }, invoices, Some(totals), threads)
 }
 
 /// [`export_documents`](crate::export_documents) on `threads` threads (1: the calling
@@ -178,20 +299,7 @@ pub fn export_documents_parallel(
     threads: usize,
     sink: &mut dyn DocumentSink,
 ) -> Result<Report> {
-    if threads <= 1 {
-        return crate::export_documents(format, config, invoices.iter().copied(), sink);
-    }
-    let mut report = Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.len()) };
-    drive(format, config, invoices, None, threads, |chunk, rendered| {
-        for (invoice, range) in chunk.iter().zip(&rendered.ranges) {
-            if let Some(range) = range {
-                sink.document(invoice, &rendered.bytes[range.clone()])?;
-            }
-        }
-        report.results.extend(rendered.results);
-        Ok(())
-    })?;
-    Ok(report)
+    one(TargetOutput { format, config, output: Output::Documents(sink) }, invoices, None, threads)
 }
 
 #[cfg(test)]
@@ -260,5 +368,99 @@ mod tests {
         let mut empty = Vec::new();
         let report = export_parallel(format("csv").unwrap(), &Config::default(), &[], 4, &mut empty).unwrap();
         assert!(report.results.is_empty() && !empty.is_empty(), "the header row alone");
+    }
+
+    /// Fails every write after `left` bytes.
+    struct Breaks {
+        left: usize,
+    }
+
+    impl Write for Breaks {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if buf.len() > self.left {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.left -= buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn several_targets_at_once_give_each_its_own_export() {
+        let all = invoices(5 * CHUNK + 3);
+        let refs: Vec<&Invoice> = all.iter().collect();
+        let totals: Vec<Totals> = all.iter().map(|i| i.totals().unwrap()).collect();
+        let totals: Vec<&Totals> = totals.iter().collect();
+        let config = Config::default();
+        let files = ["csv", "iif", "xero", "sage300"];
+        let alone: Vec<(Vec<u8>, Report)> = files
+            .iter()
+            .map(|name| {
+                let mut out = Vec::new();
+                let report = export(format(name).unwrap(), &config, refs.iter().copied(), &mut out).unwrap();
+                (out, report)
+            })
+            .collect();
+        let mut docs = Collect(Vec::new());
+        let expected_docs = export_documents(format("cii").unwrap(), &config, refs.iter().copied(), &mut docs).unwrap();
+        for threads in [1, 2, 3, 16] {
+            for with_totals in [false, true] {
+                let mut outs: Vec<Vec<u8>> = files.iter().map(|_| Vec::new()).collect();
+                let mut got_docs = Collect(Vec::new());
+                let mut broken = Breaks { left: 10_000 };
+                let mut targets: Vec<TargetOutput<'_>> = files
+                    .iter()
+                    .zip(&mut outs)
+                    .map(|(name, out)| TargetOutput {
+                        format: format(name).unwrap(),
+                        config: &config,
+                        output: Output::File(out),
+                    })
+                    .collect();
+                targets.insert(
+                    2,
+                    TargetOutput { format: format("csv").unwrap(), config: &config, output: Output::File(&mut broken) },
+                );
+                targets.push(TargetOutput {
+                    format: format("cii").unwrap(),
+                    config: &config,
+                    output: Output::Documents(&mut got_docs),
+                });
+                let mut handed = 0;
+                let reports =
+                    export_targets(targets, &refs, with_totals.then_some(totals.as_slice()), threads, &mut |n| {
+                        handed += n
+                    });
+                // the broken target stops early
+                assert!(handed >= 5 * refs.len() && handed < 6 * refs.len(), "{handed}");
+                let mut reports = reports.into_iter();
+                let context = format!("{threads} threads, totals given: {with_totals}");
+                for (k, (out, report)) in alone.iter().enumerate() {
+                    if k == 2 {
+                        let e = reports.next().unwrap().unwrap_err();
+                        assert!(e.to_string().contains("disk full"), "{context}: {e}");
+                    }
+                    assert_eq!(reports.next().unwrap().unwrap(), *report, "{context}: {}", files[k]);
+                    assert!(outs[k] == *out, "{context}: {} bytes", files[k]);
+                }
+                assert_eq!(reports.next().unwrap().unwrap(), expected_docs, "{context}: cii");
+                assert!(reports.next().is_none());
+                assert!(got_docs.0 == docs.0, "{context}: cii documents");
+            }
+        }
+        // no targets, no invoices
+        assert!(export_targets(Vec::new(), &refs, None, 2, &mut |_| {}).is_empty());
+        let mut out = Vec::new();
+        let reports = export_targets(
+            vec![TargetOutput { format: format("csv").unwrap(), config: &config, output: Output::File(&mut out) }],
+            &[],
+            None,
+            2,
+            &mut |_| {},
+        );
+        assert!(reports[0].as_ref().unwrap().results.is_empty() && !out.is_empty(), "the header row alone");
     }
 }

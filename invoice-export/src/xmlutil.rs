@@ -347,6 +347,8 @@ fn needs_care(s: &str, latin1: bool) -> bool {
 /// a UBL export (measured with callgrind), for the same bytes.
 pub(crate) struct XmlOut<'a> {
     out: &'a mut Vec<u8>,
+    /// Where this writer's output starts in `out` (the drivers render invoices back to back).
+    start: usize,
     depth: usize,
     latin1: bool,
     /// Scratch buffer for numbers and dates.
@@ -357,7 +359,7 @@ impl<'a> XmlOut<'a> {
     /// A writer appending to `out`, starting at indentation level `depth` (two spaces each).
     /// With `latin1`, every text is transliterated to Latin-1.
     pub(crate) fn new(out: &'a mut Vec<u8>, depth: usize, latin1: bool) -> XmlOut<'a> {
-        XmlOut { out, depth, latin1, digits: [0; 64] }
+        XmlOut { start: out.len(), out, depth, latin1, digits: [0; 64] }
     }
 
     fn prepare<'s>(&self, s: &'s str) -> Cow<'s, str> {
@@ -369,7 +371,7 @@ impl<'a> XmlOut<'a> {
     }
 
     fn newline(&mut self) {
-        if self.out.is_empty() && self.depth == 0 {
+        if self.out.len() == self.start && self.depth == 0 {
             return;
         }
         self.out.extend_from_slice(&INDENT[..1 + 2 * self.depth.min(32)]);

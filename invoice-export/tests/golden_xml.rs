@@ -115,3 +115,81 @@ fn golden_ubl() {
 fn golden_cii() {
     golden("cii");
 }
+
+/// The drivers that render invoices back to back into one buffer (several threads, several
+/// targets at once) give every format exactly the bytes, documents and report of the plain
+/// one-target drivers: a writer must not depend on where in the buffer it starts.
+#[test]
+fn every_format_renders_the_same_in_the_multi_target_driver() {
+    use common_xml::Collect;
+    use invoice_core::Invoice;
+    use invoice_export::{export, export_documents, export_targets, formats, Layout, Output, TargetOutput};
+
+    // more than one chunk of the drivers (256 invoices)
+    let fixtures: Vec<Invoice> = all_fixtures().into_iter().map(|(_, i)| i).collect();
+    let all: Vec<Invoice> = fixtures.iter().cycle().take(300).cloned().collect();
+    assert!(all.len() > 256);
+    let refs: Vec<&Invoice> = all.iter().collect();
+    let configs: Vec<_> = formats()
+        .iter()
+        .map(|f| {
+            let mut config = xml_config_for(f.name());
+            config.tax_agency = Some("STATETAX".into());
+            if f.name().starts_with("sage") || f.name() == "xero" {
+                // Sage ids are short codes; customers go by their own ids
+                config.customers = Default::default();
+                for m in [&mut config.items, &mut config.accounts, &mut config.tax_codes] {
+                    m.map
+                        .values_mut()
+                        .for_each(|v| *v = v.chars().filter(char::is_ascii_alphanumeric).take(6).collect());
+                    m.fallback = Some("OTHER".into());
+                }
+                config.ar_account = "11000".into();
+            }
+            config
+        })
+        .collect();
+    let alone: Vec<_> = formats()
+        .iter()
+        .zip(&configs)
+        .map(|(f, config)| match f.layout() {
+            Layout::OneFile => {
+                let mut out = Vec::new();
+                let report = export(*f, config, refs.iter().copied(), &mut out).unwrap();
+                (report, out, Vec::new())
+            }
+            Layout::OnePerInvoice => {
+                let mut docs = Collect::default();
+                let report = export_documents(*f, config, refs.iter().copied(), &mut docs).unwrap();
+                (report, Vec::new(), docs.0)
+            }
+        })
+        .collect();
+    for (f, (r, _, _)) in formats().iter().zip(&alone) {
+        assert!(r.counts().0 > 0, "{} exports none of the fixtures: {r:?}", f.name());
+    }
+    for threads in [1, 3] {
+        let mut files: Vec<Vec<u8>> = formats().iter().map(|_| Vec::new()).collect();
+        let mut docs: Vec<Collect> = formats().iter().map(|_| Collect::default()).collect();
+        let targets = formats()
+            .iter()
+            .zip(&configs)
+            .zip(files.iter_mut().zip(docs.iter_mut()))
+            .map(|((f, config), (file, docs))| TargetOutput {
+                format: *f,
+                config,
+                output: match f.layout() {
+                    Layout::OneFile => Output::File(file),
+                    Layout::OnePerInvoice => Output::Documents(docs),
+                },
+            })
+            .collect();
+        let reports = export_targets(targets, &refs, None, threads, &mut |_| {});
+        for (k, f) in formats().iter().enumerate() {
+            let (report, file, documents) = &alone[k];
+            assert_eq!(reports[k].as_ref().unwrap(), report, "{}, {threads} threads: report", f.name());
+            assert!(files[k] == *file, "{}, {threads} threads: other bytes", f.name());
+            assert!(docs[k].0 == *documents, "{}, {threads} threads: other documents", f.name());
+        }
+    }
+}
