@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::ops::Range;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
 
-use invoice_export::{render_invoice, render_invoice_with_totals, Config, Format, InvoiceResult, Report};
+use invoice_export::{render_invoice_append, Config, Format, InvoiceResult, Report};
 
 use invoice_core::hash::QuickMap;
 
@@ -80,7 +80,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Parse a piece and render every good record of it. Whether a number was used on an
 /// earlier line is for the writer to say (it sees the pieces in order).
-fn work_on(chunk: &[u8], format: &dyn Format, config: &Config, buf: &mut Vec<u8>) -> Piece {
+fn work_on(chunk: &[u8], format: &dyn Format, config: &Config) -> Piece {
     let records = parse_chunk(0, chunk);
     let mut piece = Piece {
         bytes: Vec::with_capacity(chunk.len() * 3 / 2),
@@ -90,15 +90,9 @@ fn work_on(chunk: &[u8], format: &dyn Format, config: &Config, buf: &mut Vec<u8>
     for (line, record) in records {
         piece.entries.push(match record {
             Ok((mut invoice, totals)) => {
-                let result = match &totals {
-                    Some(totals) => render_invoice_with_totals(format, &invoice, totals, config, buf),
-                    None => render_invoice(format, &invoice, config, buf),
-                };
-                let bytes = (result.outcome == invoice_core::Outcome::Exported).then(|| {
-                    let start = piece.bytes.len();
-                    piece.bytes.extend_from_slice(buf);
-                    start..piece.bytes.len()
-                });
+                let start = piece.bytes.len();
+                let result = render_invoice_append(format, &invoice, totals.as_ref(), config, &mut piece.bytes);
+                let bytes = (result.outcome == invoice_core::Outcome::Exported).then_some(start..piece.bytes.len());
                 Entry::Good { line, number: invoice.number.take().unwrap_or_default(), result, bytes }
             }
             Err((number, field, message)) => Entry::Bad(RecordError { line, number, field, message }),
@@ -209,16 +203,13 @@ fn export_pieces<W: Write>(
         for _ in 0..workers {
             // each worker holds the queue: when every worker is gone, sending fails
             let (pieces, to_write) = (Arc::clone(&pieces), to_write.clone());
-            scope.spawn(move || {
-                let mut buf = Vec::new();
-                loop {
-                    let next = lock(&pieces).recv();
-                    let Ok((k, chunk)) = next else { return };
-                    let piece = work_on(&chunk, format, config, &mut buf);
-                    drop(chunk);
-                    if to_write.send((k, piece)).is_err() {
-                        return;
-                    }
+            scope.spawn(move || loop {
+                let next = lock(&pieces).recv();
+                let Ok((k, chunk)) = next else { return };
+                let piece = work_on(&chunk, format, config);
+                drop(chunk);
+                if to_write.send((k, piece)).is_err() {
+                    return;
                 }
             });
         }
