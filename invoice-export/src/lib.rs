@@ -318,38 +318,6 @@ pub fn render_invoice_with_totals(
     render_with(format, invoice, Some(totals), config, buf)
 }
 
-/// [`render_invoice`] appending to `out` instead of replacing it, for drivers that gather
-/// many invoices in one buffer: the invoice's bytes go after what `out` holds when the
-/// outcome is [`Outcome::Exported`], and `out` is left as it was otherwise. `totals`, when
-/// given, must be `invoice.totals()` (see [`render_invoice_with_totals`]).
-///
-/// ```
-/// use invoice_core::{Currency, Customer, Invoice, Line, Outcome};
-/// use invoice_export::{format, render_invoice_append, Config};
-/// use rust_decimal_macros::dec;
-///
-/// let invoice = |n: &str| {
-///     Invoice::builder(Customer::new("C1", "Acme"), Currency::EUR).number(n).line(Line::new("Work", dec!(2), dec!(50.00))).build()
-/// };
-/// let (csv, config, mut out) = (format("csv").unwrap(), Config::default(), Vec::new());
-/// let empty = Invoice::builder(Customer::new("C1", "Acme"), Currency::EUR).number("INV-2").build();
-/// for inv in [invoice("INV-1"), empty, invoice("INV-3")] {
-///     let result = render_invoice_append(csv, &inv, None, &config, &mut out);
-///     assert_eq!(result.outcome == Outcome::Exported, inv.number.as_deref() != Some("INV-2"));
-/// }
-/// let text = String::from_utf8(out).unwrap();
-/// assert!(text.starts_with("INV-1,") && text.contains("\nINV-3,") && !text.contains("INV-2"));
-/// ```
-pub fn render_invoice_append(
-    format: &dyn Format,
-    invoice: &Invoice,
-    totals: Option<&Totals>,
-    config: &Config,
-    out: &mut Vec<u8>,
-) -> InvoiceResult {
-    render_append(format, invoice, totals, config, out)
-}
-
 /// Append `path: message (code)` (without the formatting machinery).
 fn push_problem(message: &mut String, p: &Problem) {
     message.reserve(p.path.len() + p.message.len() + p.code.len() + 5);
@@ -375,12 +343,32 @@ fn render_with(
     buf: &mut Vec<u8>,
 ) -> InvoiceResult {
     buf.clear();
-    render_append(format, invoice, totals, config, buf)
+    render_invoice_append(format, invoice, totals, config, buf)
 }
 
-/// [`render_with`] appending the invoice's bytes to `out` (which keeps what it had before,
-/// whatever the outcome): the drivers render a chunk straight into its buffer.
-fn render_append(
+/// [`render_invoice`] appending to `out` instead of replacing it, for drivers that gather
+/// many invoices in one buffer: the invoice's bytes go after what `out` holds when the
+/// outcome is [`Outcome::Exported`], and `out` is left as it was otherwise. `totals`, when
+/// given, must be `invoice.totals()` (see [`render_invoice_with_totals`]).
+///
+/// ```
+/// use invoice_core::{Currency, Customer, Invoice, Line, Outcome};
+/// use invoice_export::{format, render_invoice_append, Config};
+/// use rust_decimal_macros::dec;
+///
+/// let invoice = |n: &str| {
+///     Invoice::builder(Customer::new("C1", "Acme"), Currency::EUR).number(n).line(Line::new("Work", dec!(2), dec!(50.00))).build()
+/// };
+/// let (csv, config, mut out) = (format("csv").unwrap(), Config::default(), Vec::new());
+/// let empty = Invoice::builder(Customer::new("C1", "Acme"), Currency::EUR).number("INV-2").build();
+/// for inv in [invoice("INV-1"), empty, invoice("INV-3")] {
+///     let result = render_invoice_append(csv, &inv, None, &config, &mut out);
+///     assert_eq!(result.outcome == Outcome::Exported, inv.number.as_deref() != Some("INV-2"));
+/// }
+/// let text = String::from_utf8(out).unwrap();
+/// assert!(text.starts_with("INV-1,") && text.contains("\nINV-3,") && !text.contains("INV-2"));
+/// ```
+pub fn render_invoice_append(
     format: &dyn Format,
     invoice: &Invoice,
     totals: Option<&Totals>,

@@ -13,7 +13,7 @@ use std::sync::{mpsc, Condvar, Mutex};
 
 use invoice_core::{Invoice, Outcome, Totals};
 
-use crate::{render_append, Config, DocumentSink, Format, InvoiceResult, Report, Result};
+use crate::{render_invoice_append, Config, DocumentSink, Format, InvoiceResult, Report, Result};
 
 /// Invoices per chunk.
 const CHUNK: usize = 256;
@@ -56,7 +56,8 @@ fn render_chunk(format: &dyn Format, config: &Config, chunk: &[&Invoice], totals
     };
     for (k, invoice) in chunk.iter().enumerate() {
         let start = r.bytes.len();
-        let result = render_append(format, invoice, totals.and_then(|t| t.get(k).copied()), config, &mut r.bytes);
+        let result =
+            render_invoice_append(format, invoice, totals.and_then(|t| t.get(k).copied()), config, &mut r.bytes);
         r.ranges.push((result.outcome == Outcome::Exported).then_some(start..r.bytes.len()));
         r.results.push(result);
     }
