@@ -106,12 +106,14 @@ pub fn read_invoices(mut reader: impl std::io::Read) -> std::io::Result<Read> {
 
 /// Parse JSON Lines already in memory on `threads` threads (see [`read_invoices`]).
 pub fn parse_invoices(bytes: &[u8], threads: usize) -> Read {
-    // Split into chunks of whole lines, each with the number of its first line.
+    // Split into chunks of whole lines, each with the number of its first line: several per
+    // thread, taken in turn, so that no thread waits for another at the end.
     let threads = threads.max(1);
-    let mut chunks: Vec<(usize, &[u8])> = Vec::with_capacity(threads);
+    let pieces = if threads == 1 || bytes.len() < 1 << 20 { 1 } else { threads * 8 };
+    let mut chunks: Vec<(usize, &[u8])> = Vec::with_capacity(pieces);
     let mut rest = bytes;
     let mut first_line = 1;
-    for k in (1..=threads).rev() {
+    for k in (1..=pieces).rev() {
         let mut cut = if k == 1 { rest.len() } else { rest.len() / k };
         while cut < rest.len() && (cut == 0 || rest[cut - 1] != b'\n') {
             cut += 1;
@@ -121,21 +123,33 @@ pub fn parse_invoices(bytes: &[u8], threads: usize) -> Read {
         first_line += memchr::memchr_iter(b'\n', chunk).count();
         rest = tail;
     }
-    let parsed: Vec<Vec<(usize, Parsed)>> = if chunks.len() == 1 || bytes.len() < 1 << 20 {
-        chunks.iter().map(|&(first, chunk)| parse_chunk(first, chunk)).collect()
+    // the totals that checking made are not kept (freed where they were made)
+    let parse = |first: usize, chunk: &[u8]| parse_chunk_with(first, chunk, |(invoice, _)| invoice);
+    let parsed: Vec<Vec<(usize, Checked)>> = if chunks.len() == 1 {
+        chunks.iter().map(|&(first, chunk)| parse(first, chunk)).collect()
     } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                chunks.iter().map(|&(first, chunk)| scope.spawn(move || parse_chunk(first, chunk))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-        })
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut done: Vec<(usize, Vec<(usize, Checked)>)> = std::thread::scope(|scope| {
+            let work = || {
+                let mut mine = Vec::new();
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(first, chunk)) = chunks.get(k) else { return mine };
+                    mine.push((k, parse(first, chunk)));
+                }
+            };
+            let handles: Vec<_> = (0..threads.min(chunks.len())).map(|_| scope.spawn(work)).collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        });
+        done.sort_unstable_by_key(|(k, _)| *k);
+        done.into_iter().map(|(_, records)| records).collect()
     };
     // A number seen before is an error on its later lines: find those first, borrowing.
     let total: usize = parsed.iter().map(Vec::len).sum();
     let mut first_use: QuickMap<&str, usize> = QuickMap::with_capacity_and_hasher(total, Default::default());
     let mut repeated: Vec<(usize, usize)> = Vec::new(); // (index among the records, first line)
     for (index, (line_no, record)) in parsed.iter().flatten().enumerate() {
-        if let Ok((invoice, _)) = record {
+        if let Ok(invoice) = record {
             let number = invoice.number.as_deref().unwrap_or_default();
             let first = *first_use.entry(number).or_insert(*line_no);
             if first != *line_no {
@@ -148,7 +162,7 @@ pub fn parse_invoices(bytes: &[u8], threads: usize) -> Read {
     let mut repeated = repeated.into_iter().peekable();
     for (index, (line_no, record)) in parsed.into_iter().flatten().enumerate() {
         match record {
-            Ok((invoice, _)) => match repeated.next_if(|&(i, _)| i == index) {
+            Ok(invoice) => match repeated.next_if(|&(i, _)| i == index) {
                 Some((_, first)) => read.errors.push(RecordError {
                     line: line_no,
                     number: invoice.number,
@@ -167,8 +181,21 @@ pub fn parse_invoices(bytes: &[u8], threads: usize) -> Read {
 /// or what is wrong.
 type Parsed = Result<(Invoice, Option<Totals>), Problem>;
 
+/// A record read and checked, without its totals.
+type Checked = Result<Invoice, Problem>;
+
 /// The records of `chunk`, whose first line is `first`; blank lines are left out.
 fn parse_chunk(first: usize, chunk: &[u8]) -> Vec<(usize, Parsed)> {
+    parse_chunk_with(first, chunk, |parsed| parsed)
+}
+
+/// [`parse_chunk`] keeping of each good record what `keep` makes of it (on the parsing
+/// thread, so that what it drops is freed there).
+fn parse_chunk_with<T>(
+    first: usize,
+    chunk: &[u8],
+    keep: impl Fn((Invoice, Option<Totals>)) -> T,
+) -> Vec<(usize, Result<T, Problem>)> {
     let mut out = Vec::with_capacity(chunk.len() / 512 + 1);
     let mut start = 0;
     let ends = memchr::memchr_iter(b'\n', chunk).chain((!chunk.ends_with(b"\n")).then_some(chunk.len()));
@@ -180,7 +207,7 @@ fn parse_chunk(first: usize, chunk: &[u8]) -> Vec<(usize, Parsed)> {
             continue;
         }
         let record = match std::str::from_utf8(line) {
-            Ok(text) => parse_record(text),
+            Ok(text) => parse_record(text).map(&keep),
             Err(e) => Err((None, String::new(), format!("not UTF-8 text: {e}"))),
         };
         out.push((first + i, record));
