@@ -1,7 +1,7 @@
 //! The [`Book`]: the aggregate that holds invoices, numbering series, batches, the export
 //! ledger and the journal, and changes only through commands that become events.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::{BufRead, Write};
 use std::sync::{Arc, OnceLock};
@@ -770,21 +770,21 @@ impl Book {
 
     fn decide_create(&self, invoices: Vec<Invoice>) -> Result<Vec<Event>> {
         let first = self.next_invoice_id();
-        let mut new_numbers = HashSet::with_capacity(invoices.len());
-        let mut out = Vec::with_capacity(invoices.len());
-        for (k, mut inv) in invoices.into_iter().enumerate() {
-            let id = InvoiceId(first.0 + k as u64);
-            let label = inv.number.clone().unwrap_or_else(|| format!("draft {id}"));
+        // the numbers the new invoices bring, each once and not in use yet
+        let mut new_numbers: crate::hash::QuickMap<&str, ()> =
+            crate::hash::QuickMap::with_capacity_and_hasher(invoices.len(), Default::default());
+        for (k, inv) in invoices.iter().enumerate() {
             if inv.status != Status::default() || !inv.payments.is_empty() || inv.batch.is_some() || inv.revision != 0 {
+                let id = InvoiceId(first.0 + k as u64);
                 return Err(Error::NotAllowed {
-                    invoice: label,
+                    invoice: inv.number.clone().unwrap_or_else(|| format!("draft {id}")),
                     action: "create it",
                     reason: "status, payments, batch and revision are set by the book; leave them at their defaults"
                         .into(),
                 });
             }
             if let Some(number) = &inv.number {
-                if self.numbers.contains_key(number) || !new_numbers.insert(number.clone()) {
+                if self.numbers.contains_key(number) || new_numbers.insert(number, ()).is_some() {
                     return Err(Error::DuplicateNumber { number: number.clone() });
                 }
             }
@@ -793,7 +793,11 @@ impl Book {
                     return Err(Error::UnknownSeries { series: series.clone() });
                 }
             }
-            inv.id = id;
+        }
+        drop(new_numbers);
+        let mut out = Vec::with_capacity(invoices.len());
+        for (k, mut inv) in invoices.into_iter().enumerate() {
+            inv.id = InvoiceId(first.0 + k as u64);
             inv.lines.iter_mut().for_each(Line::normalize_zeros);
             out.push(inv);
         }
@@ -1103,6 +1107,7 @@ impl Book {
                     if let Some(n) = &inv.number {
                         self.numbers.insert(n.clone(), inv.id);
                     }
+                    // the journal keeps the event's invoices; the state gets copies
                     self.state.invoices.push(inv.clone());
                 }
             }
@@ -1121,10 +1126,18 @@ impl Book {
                 for is in issued {
                     let inv = self.invoice_mut(is.invoice)?;
                     inv.status.document = moved(inv, inv.status.document, Document::Issued)?;
-                    inv.number = Some(is.number.clone());
+                    if inv.number.as_deref() != Some(is.number.as_str()) {
+                        inv.number = Some(is.number.clone());
+                    }
                     inv.issue_date = Some(is.issue_date);
                     inv.revision += 1;
-                    self.numbers.insert(is.number.clone(), is.invoice);
+                    // a number a draft brought along is in the index already
+                    match self.numbers.get_mut(&is.number) {
+                        Some(id) => *id = is.invoice,
+                        None => {
+                            self.numbers.insert(is.number.clone(), is.invoice);
+                        }
+                    }
                     if let Some(name) = &is.series {
                         let series = self
                             .state
