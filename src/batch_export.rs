@@ -376,7 +376,7 @@ fn stage(
     wrap: Wrap<'_>,
 ) -> Result<StagedExport, ExportError> {
     let target = StageTarget { format, config, destination };
-    stage_many(book, &[target], work, threads, wrap, &mut |_| {})?
+    stage_many(book, &[target], work, threads, wrap, &mut |_, _| {})?
         .pop()
         .unwrap_or_else(|| unreachable!("one target, one stage"))
 }
@@ -397,8 +397,9 @@ pub struct StageTarget<'a> {
 /// per target in the order given, each exactly what [`stage_export`] would have made. The
 /// invoices are read once: every chunk of them is rendered for every target while it is in
 /// the cache, on `threads` threads, and the calling thread writes each target's output in
-/// order, calling `progress` with the number of invoices each time it has written a target
-/// some more of them. A target that fails (its destination exists, a write fails) gets its error and
+/// order. Each time it has written a target some more invoices it calls `written` with the
+/// target's index (in `targets`) and their results, for a progress bar or to take their
+/// warnings as they come ([`StagedExport::report`] keeps what is left of them). A target that fails (its destination exists, a write fails) gets its error and
 /// leaves nothing behind; the others go on.
 ///
 /// # Errors
@@ -430,7 +431,7 @@ pub struct StageTarget<'a> {
 ///     StageTarget { format: format("csv")?, config: &config, destination: &csv },
 ///     StageTarget { format: format("sage300")?, config: &config, destination: &sage },
 /// ];
-/// let staged = stage_exports(&book, &targets, &[id], 2, &mut |_| {})?;
+/// let staged = stage_exports(&book, &targets, &[id], 2, &mut |_, _| {})?;
 /// // each target in its own batch, one after the other
 /// for (staged, target) in staged.into_iter().zip(["csv", "sage300"]) {
 ///     let batch = book.create_export_batch(&admin, vec![id], Target::new(target, "Demo Ltd"), None)?;
@@ -447,7 +448,7 @@ pub fn stage_exports(
     targets: &[StageTarget<'_>],
     invoices: &[InvoiceId],
     threads: usize,
-    progress: &mut dyn FnMut(usize),
+    written: &mut dyn FnMut(usize, &mut [InvoiceResult]),
 ) -> Result<Vec<Result<StagedExport, ExportError>>, ExportError> {
     let mut work = Vec::with_capacity(invoices.len());
     for id in invoices {
@@ -456,7 +457,7 @@ pub fn stage_exports(
             work.push(inv);
         }
     }
-    stage_many(book, targets, &work, threads, &|f| Box::new(f), progress)
+    stage_many(book, targets, &work, threads, &|f| Box::new(f), written)
 }
 
 /// A staged target's open output.
@@ -471,7 +472,7 @@ fn stage_many(
     work: &[&Invoice],
     threads: usize,
     wrap: Wrap<'_>,
-    progress: &mut dyn FnMut(usize),
+    written: &mut dyn FnMut(usize, &mut [InvoiceResult]),
 ) -> Result<Vec<Result<StagedExport, ExportError>>, ExportError> {
     // The commit records a content hash per exported invoice; the book keeps them, so
     // computing them here moves that work onto the staging threads. The book keeps the
@@ -543,8 +544,10 @@ fn stage_many(
     // While the targets are written, their files are handed to the disk as they grow, so
     // that making them durable at the end (in the background) finds little left to do.
     let mut outputs: Vec<TargetOutput<'_>> = Vec::with_capacity(targets.len());
+    // the index in `targets` of each output
+    let mut target_of: Vec<usize> = Vec::with_capacity(targets.len());
     let mut growing: Vec<&File> = Vec::new();
-    for (o, t) in open.iter_mut().zip(targets) {
+    for (k, (o, t)) in open.iter_mut().zip(targets).enumerate() {
         let output = match o {
             None => continue,
             Some(Open::File { out, sync }) => {
@@ -554,6 +557,7 @@ fn stage_many(
             Some(Open::Directory(sink)) => Output::Documents(sink),
         };
         outputs.push(TargetOutput { format: t.format, config: t.config, output });
+        target_of.push(k);
     }
     let rendering = (Mutex::new(true), Condvar::new());
     let reports = std::thread::scope(|scope| {
@@ -573,7 +577,8 @@ fn stage_many(
                 }
             });
         }
-        let reports = invoice_export::export_targets(outputs, work, totals.as_deref(), threads, progress);
+        let mut handed = |j: usize, results: &mut [InvoiceResult]| written(target_of[j], results);
+        let reports = invoice_export::export_targets(outputs, work, totals.as_deref(), threads, &mut handed);
         *rendering.0.lock().unwrap_or_else(|e| e.into_inner()) = false;
         rendering.1.notify_all();
         reports
@@ -830,9 +835,11 @@ mod tests {
             StageTarget { format: csv, config: &config, destination: &taken },
             StageTarget { format: ubl, config: &config, destination: &docs },
         ];
-        let mut handed = 0;
-        let mut staged = stage_exports(&book, &targets, &ids, 2, &mut |n| handed += n).unwrap();
-        assert_eq!(handed, 4, "two invoices with lines, two targets staged");
+        let mut handed = Vec::new();
+        let mut staged =
+            stage_exports(&book, &targets, &ids, 2, &mut |k, results| handed.push((k, results.len()))).unwrap();
+        handed.sort();
+        assert_eq!(handed, [(0, 2), (2, 2)], "two invoices with lines to each target staged");
         assert_eq!(staged[1].as_ref().unwrap_err().code(), "destination_exists");
         // each is what stage_export makes alone
         let alone = stage_export(&book, csv, &config, &ids, &dir.0.join("alone.csv"), 1).unwrap();

@@ -112,22 +112,19 @@ pub fn export_all(
             .collect();
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let mut handed = 0;
-        let staged = stage_exports(book, &targets, &work, cores, &mut |n| {
-            handed += n;
-            progress.add(n);
+        // report.json counts the warnings (pre-flight lists them): they are counted and
+        // dropped as each piece of a target is written
+        let mut warnings = vec![0usize; targets.len()];
+        let staged = stage_exports(book, &targets, &work, cores, &mut |k, results| {
+            handed += results.len();
+            progress.add(results.len());
+            for r in results {
+                warnings[k] += std::mem::take(&mut r.warnings).len();
+            }
         })?;
         // the invoices that were not rendered (no lines, or in another batch)
         progress.add((ids.len() * formats.len()).saturating_sub(handed));
-        staged
-            .into_iter()
-            .map(|staged| {
-                staged.map(|mut staged| {
-                    // report.json counts the warnings; pre-flight lists them
-                    let warnings = staged.take_warnings().iter().map(|(_, w)| w.len()).sum::<usize>();
-                    (staged, warnings)
-                })
-            })
-            .collect::<Vec<_>>()
+        staged.into_iter().zip(warnings).map(|(staged, warnings)| staged.map(|s| (s, warnings))).collect::<Vec<_>>()
     };
     progress.finish();
     timings.mark("render every target");

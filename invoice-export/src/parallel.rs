@@ -68,8 +68,10 @@ fn render_chunk(format: &dyn Format, config: &Config, chunk: &[&Invoice], totals
 /// calling thread only), with `totals[i]` = `invoices[i].totals()` when the caller has them.
 /// Each target gets exactly the bytes (or documents) and the report that
 /// [`export`](crate::export) (or [`export_documents`](crate::export_documents)) would give
-/// it; the calling thread does all the writing, in order, and calls `progress` with the
-/// number of invoices each time it has handed a target some more of them. A target whose
+/// it; the calling thread does all the writing, in order, and each time it has handed a
+/// target some more invoices it calls `written` with the target's index and their results
+/// (for a progress bar, or to take their warnings as they come: the report keeps what is
+/// left of them). A target whose
 /// output fails gets its error and is left alone from then on; the others go on.
 ///
 /// ```
@@ -96,7 +98,7 @@ fn render_chunk(format: &dyn Format, config: &Config, chunk: &[&Invoice], totals
 ///     &refs,
 ///     None,
 ///     2,
-///     &mut |_| {},
+///     &mut |_, _| {},
 /// );
 /// let mut alone = Vec::new();
 /// let report = export(format("xero")?, &config, refs.iter().copied(), &mut alone)?;
@@ -113,7 +115,7 @@ pub fn export_targets(
     invoices: &[&Invoice],
     totals: Option<&[&Totals]>,
     threads: usize,
-    progress: &mut dyn FnMut(usize),
+    written: &mut dyn FnMut(usize, &mut [InvoiceResult]),
 ) -> Vec<Result<Report>> {
     if let Some(t) = totals {
         assert_eq!(invoices.len(), t.len(), "one totals per invoice");
@@ -146,8 +148,8 @@ pub fn export_targets(
     };
     let mut emit = |u: usize, rendered: Option<Rendered>| {
         let (c, j) = (u / n, u % n);
-        let (Some(rendered), Ok(report)) = (rendered, &mut reports[j]) else { return };
-        let written = match &mut outputs[j] {
+        let (Some(mut rendered), Ok(report)) = (rendered, &mut reports[j]) else { return };
+        let sent = match &mut outputs[j] {
             Output::File(w) => w.write_all(&rendered.bytes),
             Output::Documents(sink) => {
                 chunks[c].iter().zip(&rendered.ranges).try_for_each(|(invoice, range)| match range {
@@ -156,9 +158,9 @@ pub fn export_targets(
                 })
             }
         };
-        match written {
+        match sent {
             Ok(()) => {
-                progress(rendered.results.len());
+                written(j, &mut rendered.results);
                 report.results.extend(rendered.results);
             }
             Err(e) => {
@@ -233,7 +235,7 @@ pub fn export_targets(
 
 /// The one target of a single-target driver.
 fn one(target: TargetOutput<'_>, invoices: &[&Invoice], totals: Option<&[&Totals]>, threads: usize) -> Result<Report> {
-    export_targets(vec![target], invoices, totals, threads, &mut |_| {})
+    export_targets(vec![target], invoices, totals, threads, &mut |_, _| {})
         .pop()
         .unwrap_or_else(|| unreachable!("one target, one report"))
 }
@@ -430,13 +432,16 @@ mod tests {
                     config: &config,
                     output: Output::Documents(&mut got_docs),
                 });
-                let mut handed = 0;
-                let reports =
-                    export_targets(targets, &refs, with_totals.then_some(totals.as_slice()), threads, &mut |n| {
-                        handed += n
-                    });
-                // the broken target stops early
-                assert!(handed >= 5 * refs.len() && handed < 6 * refs.len(), "{handed}");
+                let mut handed = [0; 6];
+                let reports = export_targets(
+                    targets,
+                    &refs,
+                    with_totals.then_some(totals.as_slice()),
+                    threads,
+                    &mut |k, results| handed[k] += results.len(),
+                );
+                // every invoice to every target but the broken one, which stops early
+                assert_eq!(handed, [refs.len(), refs.len(), 0, refs.len(), refs.len(), refs.len()]);
                 let mut reports = reports.into_iter();
                 let context = format!("{threads} threads, totals given: {with_totals}");
                 for (k, (out, report)) in alone.iter().enumerate() {
@@ -453,14 +458,14 @@ mod tests {
             }
         }
         // no targets, no invoices
-        assert!(export_targets(Vec::new(), &refs, None, 2, &mut |_| {}).is_empty());
+        assert!(export_targets(Vec::new(), &refs, None, 2, &mut |_, _| {}).is_empty());
         let mut out = Vec::new();
         let reports = export_targets(
             vec![TargetOutput { format: format("csv").unwrap(), config: &config, output: Output::File(&mut out) }],
             &[],
             None,
             2,
-            &mut |_| {},
+            &mut |_, _| {},
         );
         assert!(reports[0].as_ref().unwrap().results.is_empty() && !out.is_empty(), "the header row alone");
     }

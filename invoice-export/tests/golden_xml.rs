@@ -184,7 +184,7 @@ fn every_format_renders_the_same_in_the_multi_target_driver() {
                 },
             })
             .collect();
-        let reports = export_targets(targets, &refs, None, threads, &mut |_| {});
+        let reports = export_targets(targets, &refs, None, threads, &mut |_, _| {});
         for (k, f) in formats().iter().enumerate() {
             let (report, file, documents) = &alone[k];
             assert_eq!(reports[k].as_ref().unwrap(), report, "{}, {threads} threads: report", f.name());
