@@ -599,8 +599,10 @@ fn stage_many(
             // export_targets flushed the buffer; the file is made durable in the background
             // (commit_export waits for it before the rename)
             drop(out);
-            let durable = move || sync.sync_all();
-            st.sync = Some(std::thread::Builder::new().name("sync".into()).spawn(durable)?);
+            match std::thread::Builder::new().name("sync".into()).spawn(move || sync.sync_all()) {
+                Ok(handle) => st.sync = Some(handle),
+                Err(e) => *s = Err(e.into()),
+            }
         }
     }
     Ok(staged)

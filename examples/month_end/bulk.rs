@@ -100,8 +100,7 @@ pub fn export_all(
     let mut progress = Progress::new("exporting", ids.len() * formats.len(), quiet);
     let staged = {
         let book = &*book;
-        let work: Vec<InvoiceId> =
-            ids.iter().copied().filter(|i| book.invoice(*i).is_ok_and(|inv| inv.batch.is_none())).collect();
+        let work = unbatched(book, ids);
         let targets: Vec<StageTarget<'_>> = jobs
             .iter()
             .map(|(format, target_config, _, dest)| StageTarget {
@@ -132,8 +131,7 @@ pub fn export_all(
     let mut runs = Vec::with_capacity(jobs.len());
     for ((format, target_config, rel, dest), staged) in jobs.into_iter().zip(staged) {
         let (staged, warnings) = staged?;
-        let selection: Vec<InvoiceId> =
-            ids.iter().copied().filter(|i| book.invoice(*i).is_ok_and(|inv| inv.batch.is_none())).collect();
+        let selection = unbatched(book, ids);
         if selection.is_empty() {
             continue;
         }
@@ -157,6 +155,11 @@ pub fn export_all(
         runs.push(TargetRun { format: format.name(), path: PathBuf::from("exports").join(rel), results, warnings });
     }
     Ok(runs)
+}
+
+/// The invoices of `ids` that are in no open batch (those another target can take).
+fn unbatched(book: &Book, ids: &[InvoiceId]) -> Vec<InvoiceId> {
+    ids.iter().copied().filter(|i| book.invoice(*i).is_ok_and(|inv| inv.batch.is_none())).collect()
 }
 
 /// One PDF per invoice under OUT/pdf, rendered and written one at a time.

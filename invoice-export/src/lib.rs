@@ -302,7 +302,8 @@ fn skip_reason(invoice: &Invoice, config: &Config) -> Option<String> {
 /// assert!(String::from_utf8(out).unwrap().contains("INV-1"));
 /// ```
 pub fn render_invoice(format: &dyn Format, invoice: &Invoice, config: &Config, buf: &mut Vec<u8>) -> InvoiceResult {
-    render(format, invoice, config, buf)
+    buf.clear();
+    render_invoice_append(format, invoice, None, config, buf)
 }
 
 /// [`render_invoice`] for an invoice whose totals the caller already has (`totals` must be
@@ -315,7 +316,8 @@ pub fn render_invoice_with_totals(
     config: &Config,
     buf: &mut Vec<u8>,
 ) -> InvoiceResult {
-    render_with(format, invoice, Some(totals), config, buf)
+    buf.clear();
+    render_invoice_append(format, invoice, Some(totals), config, buf)
 }
 
 /// Append `path: message (code)` (without the formatting machinery).
@@ -327,23 +329,6 @@ fn push_problem(message: &mut String, p: &Problem) {
     message.push_str(" (");
     message.push_str(&p.code);
     message.push(')');
-}
-
-/// Check and render one invoice; `Ok` carries the warnings.
-fn render(format: &dyn Format, invoice: &Invoice, config: &Config, buf: &mut Vec<u8>) -> InvoiceResult {
-    render_with(format, invoice, None, config, buf)
-}
-
-/// [`render`] with the invoice's totals when the caller has them.
-fn render_with(
-    format: &dyn Format,
-    invoice: &Invoice,
-    totals: Option<&Totals>,
-    config: &Config,
-    buf: &mut Vec<u8>,
-) -> InvoiceResult {
-    buf.clear();
-    render_invoice_append(format, invoice, totals, config, buf)
 }
 
 /// [`render_invoice`] appending to `out` instead of replacing it, for drivers that gather
@@ -430,7 +415,7 @@ pub fn export<'a, W: Write>(
     let mut buf = Vec::new();
     format.begin(config, &mut out)?;
     for invoice in invoices {
-        let result = render(format, invoice, config, &mut buf);
+        let result = render_invoice(format, invoice, config, &mut buf);
         if result.outcome == Outcome::Exported {
             out.write_all(&buf)?;
         }
@@ -453,7 +438,7 @@ pub fn export_documents<'a>(
         Report { format: format.name().to_string(), results: Vec::with_capacity(invoices.size_hint().0.min(1 << 20)) };
     let mut buf = Vec::new();
     for invoice in invoices {
-        let result = render(format, invoice, config, &mut buf);
+        let result = render_invoice(format, invoice, config, &mut buf);
         if result.outcome == Outcome::Exported {
             sink.document(invoice, &buf)?;
         }

@@ -178,20 +178,20 @@ pub fn export_targets(
         let window = workers * AHEAD;
         let next = AtomicUsize::new(0);
         // units below it are written
-        let written = (Mutex::new(0usize), Condvar::new());
+        let done_below = (Mutex::new(0usize), Condvar::new());
         let (sent, received) = mpsc::channel::<(usize, Option<Rendered>)>();
         std::thread::scope(|scope| {
             for _ in 0..workers {
-                let (sent, next, written, render) = (sent.clone(), &next, &written, &render);
+                let (sent, next, done_below, render) = (sent.clone(), &next, &done_below, &render);
                 scope.spawn(move || loop {
                     let u = next.fetch_add(1, Ordering::Relaxed);
                     if u >= units {
                         break;
                     }
                     {
-                        let mut w = written.0.lock().unwrap_or_else(|e| e.into_inner());
+                        let mut w = done_below.0.lock().unwrap_or_else(|e| e.into_inner());
                         while u >= *w + window {
-                            w = written.1.wait(w).unwrap_or_else(|e| e.into_inner());
+                            w = done_below.1.wait(w).unwrap_or_else(|e| e.into_inner());
                         }
                     }
                     if sent.send((u, render(u))).is_err() {
@@ -217,8 +217,8 @@ pub fn export_targets(
                     base += 1;
                 }
                 if base != before {
-                    *written.0.lock().unwrap_or_else(|e| e.into_inner()) = base;
-                    written.1.notify_all();
+                    *done_below.0.lock().unwrap_or_else(|e| e.into_inner()) = base;
+                    done_below.1.notify_all();
                 }
             }
         });
