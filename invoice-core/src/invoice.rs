@@ -305,10 +305,10 @@ impl Line {
     /// quantity x unit price, rounded to the currency with `policy`.
     pub fn net(&self, currency: Currency, policy: RoundingPolicy) -> Result<Decimal> {
         // no error value is built (and dropped) for the lines that do not overflow
-        let Some(raw) = self.quantity.checked_mul(self.unit_price) else {
-            return Err(Error::Overflow { context: "line quantity x unit price" });
-        };
-        Ok(policy.mode.round_to(raw, currency))
+        match policy.mode.round_product(self.quantity, self.unit_price, currency.exponent()) {
+            Some(net) => Ok(net),
+            None => Err(Error::Overflow { context: "line quantity x unit price" }),
+        }
     }
 }
 
@@ -545,8 +545,10 @@ impl Invoice {
             let group = &mut tax_groups[found];
             group.taxable = group.taxable.checked_add(line_net).ok_or_else(|| overflow("tax group net"))?;
             if policy.tax == TaxRounding::PerLine {
-                let raw = line_net.checked_mul(line.tax_rate).ok_or_else(|| overflow("line tax"))?;
-                let tax = policy.mode.round_to(raw, currency);
+                let tax = policy
+                    .mode
+                    .round_product(line_net, line.tax_rate, currency.exponent())
+                    .ok_or_else(|| overflow("line tax"))?;
                 group.tax = group.tax.checked_add(tax).ok_or_else(|| overflow("tax group tax"))?;
             }
             line_nets.push(line_net);
@@ -556,8 +558,10 @@ impl Invoice {
         let mut tax = Decimal::ZERO;
         for g in &mut tax_groups {
             if policy.tax == TaxRounding::PerGroup {
-                let raw = g.taxable.checked_mul(g.rate).ok_or_else(|| overflow("group tax"))?;
-                g.tax = policy.mode.round_to(raw, currency);
+                g.tax = policy
+                    .mode
+                    .round_product(g.taxable, g.rate, currency.exponent())
+                    .ok_or_else(|| overflow("group tax"))?;
             }
             tax = tax.checked_add(g.tax).ok_or_else(|| overflow("invoice tax"))?;
         }

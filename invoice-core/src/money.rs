@@ -124,12 +124,16 @@ impl Rounding {
     /// [`Rounding::round_general`], or `None` when the rounded value does not fit 96 bits at
     /// `dp` decimals (the general path then decides). Most amounts take this path.
     fn round_exact(self, value: Decimal, dp: u32) -> Option<Decimal> {
+        let mantissa = value.mantissa();
+        self.round_parts(mantissa < 0, mantissa.unsigned_abs(), value.scale(), dp)
+    }
+
+    /// The value `±magnitude / 10^scale` rounded to `dp` decimals (see [`Rounding::round_exact`]);
+    /// `None` when the result does not fit 96 bits at `dp` decimals or a scale is out of range.
+    fn round_parts(self, negative: bool, magnitude: u128, scale: u32, dp: u32) -> Option<Decimal> {
         if dp > Decimal::MAX_SCALE {
             return None;
         }
-        let mantissa = value.mantissa();
-        let magnitude = mantissa.unsigned_abs();
-        let scale = value.scale();
         let rounded = if scale <= dp {
             magnitude.checked_mul(*POW10.get(usize::try_from(dp - scale).ok()?)?)?
         } else {
@@ -147,9 +151,39 @@ impl Rounding {
             };
             quotient + u128::from(up)
         };
-        let signed = i128::try_from(rounded).ok()?;
-        // zero is always positive; try_from refuses what does not fit 96 bits
-        Decimal::try_from_i128_with_scale(if mantissa < 0 { -signed } else { signed }, dp).ok()
+        if rounded >> 96 != 0 {
+            return None;
+        }
+        // zero is always positive
+        let negative = negative && rounded != 0;
+        Some(Decimal::from_parts(rounded as u32, (rounded >> 32) as u32, (rounded >> 64) as u32, negative, dp))
+    }
+
+    /// `a × b` rounded to `dp` decimals with this mode: what `a.checked_mul(b)` followed by
+    /// [`Rounding::round`] gives, made in one step when the exact product fits (the usual
+    /// quantities, prices, nets and rates); `None` when the product overflows.
+    ///
+    /// ```
+    /// use invoice_core::Rounding;
+    /// use rust_decimal_macros::dec;
+    /// assert_eq!(Rounding::HalfAwayFromZero.round_product(dec!(3.75), dec!(1049.87), 2), Some(dec!(3937.01)));
+    /// assert_eq!(Rounding::HalfEven.round_product(dec!(0.5), dec!(0.25), 2), Some(dec!(0.12)));
+    /// ```
+    pub fn round_product(self, a: Decimal, b: Decimal, dp: u32) -> Option<Decimal> {
+        let (ma, mb) = (a.mantissa(), b.mantissa());
+        let scale = a.scale() + b.scale();
+        if let (Ok(x), Ok(y), true) = (u64::try_from(ma.unsigned_abs()), u64::try_from(mb.unsigned_abs()), scale <= 28)
+        {
+            // the exact product: rust_decimal keeps it as it is when it fits 96 bits at a
+            // scale of at most 28
+            let product = u128::from(x) * u128::from(y);
+            if product >> 96 == 0 {
+                if let Some(rounded) = self.round_parts((ma < 0) != (mb < 0), product, scale, dp) {
+                    return Some(rounded);
+                }
+            }
+        }
+        a.checked_mul(b).map(|p| self.round(p, dp))
     }
 
     /// [`Rounding::round`] through rust_decimal's rounding (any value).
@@ -509,6 +543,38 @@ mod tests {
                 let mode = if even { Rounding::HalfEven } else { Rounding::HalfAwayFromZero };
                 proptest::prop_assert!(same(mode.round(raw, dp), mode.round_general(raw, dp)));
             }
+        }
+
+        #[test]
+        fn round_product_is_the_product_rounded(
+            a_lo: u32, a_mid: u32, a_hi in proptest::prop_oneof![proptest::strategy::Just(0u32), proptest::prelude::any::<u32>()],
+            b_lo: u32, b_mid in proptest::prop_oneof![proptest::strategy::Just(0u32), proptest::prelude::any::<u32>()],
+            a_neg: bool, b_neg: bool, a_scale in 0u32..=28, b_scale in 0u32..=28, dp in 0u32..=6, even: bool,
+        ) {
+            let a = Decimal::from_parts(a_lo, a_mid, a_hi, a_neg, a_scale);
+            let b = Decimal::from_parts(b_lo, b_mid, 0, b_neg, b_scale);
+            let mode = if even { Rounding::HalfEven } else { Rounding::HalfAwayFromZero };
+            let expected = a.checked_mul(b).map(|p| mode.round(p, dp));
+            let got = mode.round_product(a, b, dp);
+            proptest::prop_assert!(
+                match (got, expected) { (Some(g), Some(e)) => same(g, e), (None, None) => true, _ => false },
+                "{} x {} {:?} {}: {:?} vs {:?}", a, b, mode, dp, got, expected
+            );
+        }
+
+        #[test]
+        fn round_product_of_amounts_is_the_product_rounded(
+            q in -1_000_000_000i64..1_000_000_000, qs in 0u32..=6,
+            p in -100_000_000_000i64..100_000_000_000, ps in 0u32..=8, dp in 0u32..=3, even: bool,
+        ) {
+            let (a, b) = (Decimal::new(q, qs), Decimal::new(p, ps));
+            let mode = if even { Rounding::HalfEven } else { Rounding::HalfAwayFromZero };
+            let expected = a.checked_mul(b).map(|p| mode.round(p, dp));
+            let got = mode.round_product(a, b, dp);
+            proptest::prop_assert!(
+                match (got, expected) { (Some(g), Some(e)) => same(g, e), (None, None) => true, _ => false },
+                "{} x {} {:?} {}: {:?} vs {:?}", a, b, mode, dp, got, expected
+            );
         }
     }
 

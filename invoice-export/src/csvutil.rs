@@ -90,11 +90,11 @@ pub(crate) enum At {
 }
 
 impl At {
-    pub(crate) fn path(self) -> String {
+    pub(crate) fn path(self) -> Cow<'static, str> {
         match self {
-            At::Invoice(f) => f.to_string(),
-            At::Line(i, f) => concat(&["lines[", Int::new(i).as_str(), "].", f]),
-            At::Config(f) => concat(&["config.", f]),
+            At::Invoice(f) => Cow::Borrowed(f),
+            At::Line(i, f) => Cow::Owned(concat(&["lines[", Int::new(i).as_str(), "].", f])),
+            At::Config(f) => Cow::Owned(concat(&["config.", f])),
         }
     }
 }
@@ -131,14 +131,20 @@ impl DateStyle {
             // four-digit years (every real date): built in place, one copy
             let two = |n: u64| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
             let (yh, yl, mm, dd) = (two(y / 100), two(y % 100), two(m), two(day));
-            let text: ([u8; 10], usize) = match self {
-                DateStyle::Iso => ([yh[0], yh[1], yl[0], yl[1], b'-', mm[0], mm[1], b'-', dd[0], dd[1]], 10),
-                DateStyle::Us => ([mm[0], mm[1], b'/', dd[0], dd[1], b'/', yh[0], yh[1], yl[0], yl[1]], 10),
-                DateStyle::Uk => ([dd[0], dd[1], b'/', mm[0], mm[1], b'/', yh[0], yh[1], yl[0], yl[1]], 10),
-                DateStyle::UsShort => ([mm[0], mm[1], b'/', dd[0], dd[1], b'/', yl[0], yl[1], 0, 0], 8),
-                DateStyle::Compact => ([yh[0], yh[1], yl[0], yl[1], mm[0], mm[1], dd[0], dd[1], 0, 0], 8),
-            };
-            out.extend_from_slice(&text.0[..text.1]);
+            // copies of fixed size (no call)
+            match self {
+                DateStyle::Iso => {
+                    out.extend_from_slice(&[yh[0], yh[1], yl[0], yl[1], b'-', mm[0], mm[1], b'-', dd[0], dd[1]])
+                }
+                DateStyle::Us => {
+                    out.extend_from_slice(&[mm[0], mm[1], b'/', dd[0], dd[1], b'/', yh[0], yh[1], yl[0], yl[1]])
+                }
+                DateStyle::Uk => {
+                    out.extend_from_slice(&[dd[0], dd[1], b'/', mm[0], mm[1], b'/', yh[0], yh[1], yl[0], yl[1]])
+                }
+                DateStyle::UsShort => out.extend_from_slice(&[mm[0], mm[1], b'/', dd[0], dd[1], b'/', yl[0], yl[1]]),
+                DateStyle::Compact => out.extend_from_slice(&[yh[0], yh[1], yl[0], yl[1], mm[0], mm[1], dd[0], dd[1]]),
+            }
             return;
         }
         self.write_padded(y, m, day, out);
@@ -949,7 +955,10 @@ impl Cells for RowWriter<'_> {
 
     fn int(&mut self, value: u64) {
         self.start_cell();
-        push_padded(value, 1, self.out);
+        match u8::try_from(value) {
+            Ok(d @ 0..=9) => self.out.push(b'0' + d),
+            _ => push_padded(value, 1, self.out),
+        }
     }
 
     fn end_row(&mut self) {
@@ -1016,12 +1025,12 @@ impl<'a> Checker<'a> {
     }
 
     /// An error at `at`.
-    pub(crate) fn error(&mut self, at: At, code: &str, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, at: At, code: &'static str, message: impl Into<Cow<'static, str>>) {
         self.push(Problem::error(self.invoice, code, at.path(), message));
     }
 
     /// A warning at `at`.
-    pub(crate) fn warning(&mut self, at: At, code: &str, message: impl Into<String>) {
+    pub(crate) fn warning(&mut self, at: At, code: &'static str, message: impl Into<Cow<'static, str>>) {
         self.push(Problem::warning(self.invoice, code, at.path(), message));
     }
 
@@ -1635,8 +1644,9 @@ pub(crate) fn prepare_with<'a>(
                 if lines[j].group != k {
                     continue;
                 }
-                let raw = lines[j].net.checked_mul(g.rate).ok_or_else(|| overflow(lines[j].first))?;
-                lines[j].tax = mode_r.round_to(raw, currency);
+                lines[j].tax = mode_r
+                    .round_product(lines[j].net, g.rate, currency.exponent())
+                    .ok_or_else(|| overflow(lines[j].first))?;
                 sum += lines[j].tax;
                 if largest.is_none_or(|b| lines[j].net.abs() > lines[b].net.abs()) {
                     largest = Some(j);

@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Write;
 
@@ -84,26 +85,43 @@ pub enum Severity {
 }
 
 /// One problem of one invoice for one target.
+///
+/// Codes, most paths and some messages are fixed texts, held without a copy (`Cow::Borrowed`);
+/// a problem read back from JSON owns them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// The invoice's number (or draft label).
     pub invoice: String,
     /// Stable snake_case code (`missing_mapping`, `too_long`, `unsupported_character`, ...).
-    pub code: String,
+    pub code: Cow<'static, str>,
     /// The field, e.g. `lines[2].item` or `customer.name`.
-    pub path: String,
+    pub path: Cow<'static, str>,
     /// For people.
-    pub message: String,
+    pub message: Cow<'static, str>,
     /// Warning or error.
     pub severity: Severity,
 }
 
 impl Problem {
     /// An error of `invoice` at `path`.
-    pub fn error(invoice: &Invoice, code: &str, path: impl Into<String>, message: impl Into<String>) -> Problem {
+    ///
+    /// ```
+    /// use invoice_core::{Currency, Customer, Invoice};
+    /// use invoice_export::{Problem, Severity};
+    /// let invoice = Invoice::builder(Customer::new("C1", "ACME"), Currency::USD).number("INV-1").build();
+    /// let p = Problem::error(&invoice, "missing_mapping", format!("lines[{}].item", 2), "the item is not mapped");
+    /// assert_eq!((p.invoice.as_str(), p.code.as_ref(), p.path.as_ref()), ("INV-1", "missing_mapping", "lines[2].item"));
+    /// assert_eq!(p.severity, Severity::Error);
+    /// ```
+    pub fn error(
+        invoice: &Invoice,
+        code: &'static str,
+        path: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Problem {
         Problem {
             invoice: invoice.label(),
-            code: code.into(),
+            code: Cow::Borrowed(code),
             path: path.into(),
             message: message.into(),
             severity: Severity::Error,
@@ -111,7 +129,12 @@ impl Problem {
     }
 
     /// A warning of `invoice` at `path`.
-    pub fn warning(invoice: &Invoice, code: &str, path: impl Into<String>, message: impl Into<String>) -> Problem {
+    pub fn warning(
+        invoice: &Invoice,
+        code: &'static str,
+        path: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Problem {
         Problem { severity: Severity::Warning, ..Problem::error(invoice, code, path, message) }
     }
 }

@@ -13,6 +13,8 @@
 //! (EN 16931 rule BR-DEC): a 3-decimal currency such as KWD goes through only when its amounts
 //! have no third decimal, otherwise pre-flight says which amount cannot be written.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use invoice_core::{Invoice, Kind, Line, LineKind, TaxCategory, Totals};
 use rust_decimal::Decimal;
@@ -58,11 +60,21 @@ impl<'a> Checker<'a> {
         Checker { invoice, problems: Vec::new(), charset, target }
     }
 
-    pub(crate) fn error(&mut self, code: &str, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn error(
+        &mut self,
+        code: &'static str,
+        path: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) {
         self.problems.push(Problem::error(self.invoice, code, path, message));
     }
 
-    pub(crate) fn warning(&mut self, code: &str, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn warning(
+        &mut self,
+        code: &'static str,
+        path: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) {
         self.problems.push(Problem::warning(self.invoice, code, path, message));
     }
 
@@ -179,8 +191,6 @@ pub(crate) fn tax_code<'a>(config: &'a Config, line: &Line, taxed: &'a str, unta
     }
     Cow::Borrowed(if line.tax_rate.is_zero() { untaxed } else { taxed })
 }
-
-use std::borrow::Cow;
 
 /// The decimals a target writes for `invoice`'s currency: the currency's own, at most `max`.
 pub(crate) fn decimals(invoice: &Invoice, max: u32) -> u32 {
@@ -317,18 +327,22 @@ impl<'a> EInvoice<'a> {
     /// The model of `invoice`, or the first problem that keeps it from an e-invoice (the full
     /// list comes from [`check_einvoice`]).
     pub(crate) fn new(invoice: &'a Invoice, config: &'a Config) -> Result<EInvoice<'a>, Problem> {
-        let fail = |code: &str, path: &str, msg: &str| Problem::error(invoice, code, path, msg);
-        let number = invoice.number.as_deref().ok_or_else(|| fail("missing_number", "number", "no number"))?;
-        let issue = invoice.issue_date.ok_or_else(|| fail("missing_issue_date", "issue_date", "no issue date"))?;
-        let totals = invoice.totals().map_err(|e| fail("amount_overflow", "lines", &e.to_string()))?;
+        let fail =
+            |code: &'static str, path: &'static str, msg: Cow<'static, str>| Problem::error(invoice, code, path, msg);
+        let number =
+            invoice.number.as_deref().ok_or_else(|| fail("missing_number", "number", Cow::Borrowed("no number")))?;
+        let issue = invoice
+            .issue_date
+            .ok_or_else(|| fail("missing_issue_date", "issue_date", Cow::Borrowed("no issue date")))?;
+        let totals = invoice.totals().map_err(|e| fail("amount_overflow", "lines", Cow::Owned(e.to_string())))?;
         let buyer = config
             .buyers
             .get(&invoice.customer.id)
-            .ok_or_else(|| fail("missing_buyer", "customer.id", "no buyer data for the customer"))?;
+            .ok_or_else(|| fail("missing_buyer", "customer.id", Cow::Borrowed("no buyer data for the customer")))?;
         let mut items = Vec::with_capacity(invoice.lines.len());
         let mut allowances = Vec::new();
         let (mut line_total, mut allowance_total) = (Decimal::ZERO, Decimal::ZERO);
-        let overflow = || fail("amount_overflow", "lines", "the line amounts are too large");
+        let overflow = || fail("amount_overflow", "lines", Cow::Borrowed("the line amounts are too large"));
         for (i, (line, net)) in invoice.lines.iter().zip(&totals.line_nets).enumerate() {
             if line.kind == LineKind::Discount {
                 let amount = -*net;

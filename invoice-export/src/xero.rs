@@ -90,10 +90,10 @@ pub(crate) fn xero_amounts(p: &Prepared<'_>) -> Option<(Decimal, Decimal)> {
         let amount = if nets_are_amounts && !l.summary {
             l.net
         } else {
-            Rounding::HalfAwayFromZero.round(l.quantity.checked_mul(l.unit_price)?, p.dp)
+            Rounding::HalfAwayFromZero.round_product(l.quantity, l.unit_price, p.dp)?
         };
         net = net.checked_add(amount)?;
-        tax = tax.checked_add(Rounding::HalfAwayFromZero.round(amount.checked_mul(l.rate)?, p.dp))?;
+        tax = tax.checked_add(Rounding::HalfAwayFromZero.round_product(amount, l.rate, p.dp)?)?;
     }
     Some((net, tax))
 }

@@ -334,7 +334,7 @@ fn preflight_lists_every_problem_with_invoice_field_and_code() {
         preflight(format(name).unwrap_or_else(|e| panic!("{e}")), &config, [&bad])
             .into_iter()
             .inspect(|p| assert_eq!(p.invoice, "CN-2026-00000000000001"))
-            .map(|p| (p.code, p.path, p.severity))
+            .map(|p| (p.code.into_owned(), p.path.into_owned(), p.severity))
             .collect()
     };
     let iif = found("iif");

@@ -115,7 +115,7 @@ fn round_trip_of(
                 let codes: Vec<String> = preflight(f, &config, [inv])
                     .into_iter()
                     .filter(|p| p.severity == invoice_export::Severity::Error)
-                    .map(|p| p.code)
+                    .map(|p| p.code.into_owned())
                     .collect();
                 assert!(!codes.is_empty(), "{}: failed without a pre-flight error: {message}", r.number);
                 for code in &codes {
@@ -394,7 +394,7 @@ fn xero_round_trips() {
         .filter(|i| !i.kind.is_credit())
         .flat_map(|i| preflight(f, &config, [i]))
         .filter(|p| p.code == "tax_rounding_differs")
-        .map(|p| (p.invoice, p.message))
+        .map(|p| (p.invoice, p.message.into_owned()))
         .collect();
     assert!(!warned.is_empty());
     let by_number: BTreeMap<&str, &Invoice> = invoices.iter().filter_map(|i| Some((i.number.as_deref()?, i))).collect();
