@@ -134,6 +134,11 @@ impl Rounding {
         if dp > Decimal::MAX_SCALE {
             return None;
         }
+        if let (Ok(m), Some(&divisor)) =
+            (u64::try_from(magnitude), scale.checked_sub(dp).and_then(|k| POW10_U64.get(k as usize)))
+        {
+            return Some(self.round_u64(negative, m, divisor, dp));
+        }
         let rounded = if scale <= dp {
             magnitude.checked_mul(*POW10.get(usize::try_from(dp - scale).ok()?)?)?
         } else {
@@ -170,6 +175,40 @@ impl Rounding {
     /// assert_eq!(Rounding::HalfEven.round_product(dec!(0.5), dec!(0.25), 2), Some(dec!(0.12)));
     /// ```
     pub fn round_product(self, a: Decimal, b: Decimal, dp: u32) -> Option<Decimal> {
+        if let (Some((na, x, sa)), Some((nb, y, sb))) = (parts_u64(&a), parts_u64(&b)) {
+            // the usual amounts: the product fits 64 bits at a scale of at most 28, so
+            // rust_decimal would keep it exactly, and it is divided once
+            let scale = sa + sb;
+            if let (Some(m), Some(&divisor), true) = (
+                x.checked_mul(y),
+                scale.checked_sub(dp).and_then(|k| POW10_U64.get(k as usize)),
+                scale <= Decimal::MAX_SCALE,
+            ) {
+                return Some(self.round_u64(na != nb, m, divisor, dp));
+            }
+        }
+        self.round_product_wide(a, b, dp)
+    }
+
+    /// `±m / divisor` rounded to an integer with this mode, as a decimal with `dp` decimals
+    /// (`divisor` a power of ten; zero is positive).
+    #[inline]
+    fn round_u64(self, negative: bool, m: u64, divisor: u64, dp: u32) -> Decimal {
+        let (quotient, remainder) = (m / divisor, m % divisor);
+        // 2 x remainder >= divisor, without overflowing for divisors above 2^63
+        let half = divisor - remainder;
+        let up = match self {
+            Rounding::HalfAwayFromZero => remainder >= half,
+            Rounding::HalfEven => remainder > half || (remainder == half && quotient & 1 == 1),
+        };
+        // quotient < 2^64 / divisor, so adding one cannot overflow unless the divisor is 1,
+        // and then the remainder is 0 and nothing is added
+        let rounded = quotient + u64::from(up);
+        Decimal::from_parts(rounded as u32, (rounded >> 32) as u32, 0, negative && rounded != 0, dp)
+    }
+
+    /// [`Rounding::round_product`] for mantissas or products wider than 64 bits.
+    fn round_product_wide(self, a: Decimal, b: Decimal, dp: u32) -> Option<Decimal> {
         let (ma, mb) = (a.mantissa(), b.mantissa());
         let scale = a.scale() + b.scale();
         if let (Ok(x), Ok(y), true) = (u64::try_from(ma.unsigned_abs()), u64::try_from(mb.unsigned_abs()), scale <= 28)
@@ -206,6 +245,30 @@ impl Rounding {
         self.round(value, currency.exponent())
     }
 }
+
+/// The sign, mantissa and scale of `d` when its mantissa fits 64 bits.
+#[inline]
+fn parts_u64(d: &Decimal) -> Option<(bool, u64, u32)> {
+    // the layout of `serialize`: flags, then the mantissa's low, middle and high words
+    let b = d.serialize();
+    let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    if word(12) != 0 {
+        return None;
+    }
+    let flags = word(0);
+    Some((flags & 0x8000_0000 != 0, u64::from(word(8)) << 32 | u64::from(word(4)), (flags >> 16) & 0xff))
+}
+
+/// 10^0 ..= 10^19, the powers of ten that fit 64 bits.
+const POW10_U64: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
 
 /// 10^0 ..= 10^38.
 const POW10: [u128; 39] = {

@@ -32,7 +32,7 @@ use invoice_core::{Invoice, Kind, Line, LineKind, Rounding, TaxCategory, Totals}
 use rust_decimal::Decimal;
 
 use crate::config::{Config, DateFormat, Summary};
-use crate::{CheckedWrite, Problem, Severity};
+use crate::{scan, CheckedWrite, Problem, Severity};
 
 // ------------------------------------------------------------------ rules
 
@@ -696,6 +696,17 @@ impl Plain {
     }
 }
 
+/// Nonzero when one of the eight bytes of `x` may be in a [`Plain`] table (for any rules with
+/// this delimiter): a control character, DEL, non-ASCII, `"`, `;` or the delimiter.
+fn plain_maybe(x: u64, delimiter: u8) -> u64 {
+    scan::below(x, 0x20)
+        | scan::high(x)
+        | scan::equal(x, 0x7f)
+        | scan::equal(x, b'"')
+        | scan::equal(x, b';')
+        | scan::equal(x, delimiter)
+}
+
 /// A group of cells written once and repeated on every row (see [`Cells::same_every_row`]).
 #[derive(Debug, Default)]
 struct Repeated {
@@ -835,8 +846,12 @@ impl RowWriter<'_> {
             Field::Name(m) | Field::SoftName(m) | Field::Text(m) => m,
         };
         let bytes = value.as_bytes();
+        let delimiter = self.rules.delimiter;
         if !bytes.first().is_some_and(|b| matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
-            && self.plain.as_ref().is_some_and(|p| !bytes.iter().any(|&b| p.table[usize::from(b)]))
+            && self
+                .plain
+                .as_ref()
+                .is_some_and(|p| !scan::any(bytes, |x| plain_maybe(x, delimiter), |b| p.table[usize::from(b)]))
         {
             // what clean_into, the code page and the quoting would all leave as it is, but for
             // the length
@@ -1961,6 +1976,27 @@ mod tests {
         single_line: true,
         no_semicolon: true,
     };
+
+    #[test]
+    fn every_byte_of_a_plain_table_is_caught_eight_at_a_time() {
+        for charset in [Charset::Utf8, Charset::Windows1252] {
+            for delimiter in [b',', b'\t', b';', b'|'] {
+                for (single_line, no_semicolon) in [(false, false), (true, false), (false, true), (true, true)] {
+                    let rules = Rules { target: "t", charset, delimiter, crlf: false, single_line, no_semicolon };
+                    let plain = Plain::new(&rules);
+                    for b in 0..=255u8 {
+                        if plain.table[usize::from(b)] {
+                            for lane in 0..8 {
+                                let mut bytes = [b'a'; 8];
+                                bytes[lane] = b;
+                                assert_ne!(plain_maybe(u64::from_le_bytes(bytes), delimiter), 0, "{b} {rules:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn clean_neutralises_formulas_and_keeps_plain_text() {
