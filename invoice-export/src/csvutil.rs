@@ -241,7 +241,15 @@ fn scaled_u64(negative: bool, m: u64, scale: usize, zeros: usize, text: &mut [u8
     }
     let mut rest = m;
     if scale + zeros > 0 {
-        for _ in 0..scale {
+        // the decimals, two at a time
+        let mut left = scale;
+        while left >= 2 {
+            i -= 2;
+            crate::digits::write_pair((rest % 100) as usize, text, i);
+            rest /= 100;
+            left -= 2;
+        }
+        if left == 1 {
             i -= 1;
             text[i] = b'0' + (rest % 10) as u8;
             rest /= 10;
@@ -2118,6 +2126,18 @@ mod tests {
             "\u{85}next",
             "abcdefghijklmnopqrstuvwxyz",
             "INV-2024-000123",
+            "Café catering",
+            "Ødegård & Co. KG",
+            "Übersetzung DE→EN",
+            "x\u{9f}y",
+            "€ 5 – ok",
+            "a;b é",
+            "é,é",
+            "é\"x",
+            "é\tx",
+            "éééééééééééé",
+            "-é",
+            "é\u{7f}",
         ];
         let csv = Rules {
             target: "t",

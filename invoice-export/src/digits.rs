@@ -8,6 +8,12 @@ const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
+/// Write the two digits of `pair` (below 100) at `buf[at..at + 2]`.
+#[inline]
+pub(crate) fn write_pair(pair: usize, buf: &mut [u8], at: usize) {
+    buf[at..at + 2].copy_from_slice(&PAIRS[pair * 2..pair * 2 + 2]);
+}
+
 /// Write the digits of `m` (at least one) so that they end just before `buf[end]`; returns
 /// the index of the first digit. `buf[..end]` must have room for 20 digits.
 pub(crate) fn write_u64_back(mut m: u64, buf: &mut [u8], end: usize) -> usize {

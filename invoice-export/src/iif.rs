@@ -183,14 +183,19 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
     }
 
     for t in tax_lines(p) {
-        c.code("SPL");
-        c.code(trnstype);
-        c.date(inv.issue_date, DATES);
-        c.text(At::Config("tax_account"), &config.tax_account, NAME);
-        c.opt_text(At::Config("tax_agency"), config.tax_agency.as_deref(), NAME);
-        c.opt_text(At::Config("class"), class, NAME);
+        // the first three cells and the number are those of the item rows (same columns)
+        c.same_every_row(0, |c| {
+            c.code("SPL");
+            c.code(trnstype);
+            c.date(inv.issue_date, DATES);
+        });
+        c.same_every_row(3, |c| {
+            c.text(At::Config("tax_account"), &config.tax_account, NAME);
+            c.opt_text(At::Config("tax_agency"), config.tax_agency.as_deref(), NAME);
+            c.opt_text(At::Config("class"), class, NAME);
+        });
         c.amount(-sign(t.tax), p.dp);
-        c.text(At::Invoice("number"), &number, DOCNUM);
+        c.same_every_row(2, |c| c.text(At::Invoice("number"), &number, DOCNUM));
         c.code("Sales tax");
         c.code("N");
         c.code("");
