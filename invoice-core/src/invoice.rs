@@ -325,6 +325,12 @@ pub struct PaymentRecord {
     pub reference: Option<String>,
 }
 
+/// True when `s` is empty or only white space (what `s.trim().is_empty()` says, stopping at
+/// the first other character).
+fn is_blank(s: &str) -> bool {
+    s.chars().all(char::is_whitespace)
+}
+
 /// A reference to a document kept beside the invoice (a PDF of receipts, a timesheet, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Attachment {
@@ -627,7 +633,7 @@ impl Invoice {
         let mut out = Vec::new();
         let mut push = |code, path: String, message: String| out.push(Violation { code, path, message });
         if let Some(number) = &self.number {
-            if number.trim().is_empty() {
+            if is_blank(number) {
                 push(ViolationCode::EmptyNumber, "number".into(), "the invoice number is empty".into());
             } else if number.chars().count() > MAX_NUMBER_LEN {
                 push(
@@ -647,10 +653,10 @@ impl Invoice {
                 );
             }
         }
-        if self.customer.id.trim().is_empty() {
+        if is_blank(&self.customer.id) {
             push(ViolationCode::MissingCustomerId, "customer.id".into(), "the customer has no id".into());
         }
-        if self.customer.name.trim().is_empty() {
+        if is_blank(&self.customer.name) {
             push(ViolationCode::MissingCustomerName, "customer.name".into(), "the customer has no name".into());
         }
         if let Some(email) = &self.customer.email {
@@ -684,7 +690,7 @@ impl Invoice {
             }
         }
         match &self.kind {
-            Kind::Adjustment { corrects } if corrects.trim().is_empty() => push(
+            Kind::Adjustment { corrects } if is_blank(corrects) => push(
                 ViolationCode::MissingReference,
                 "kind.corrects".into(),
                 "an adjustment must name the invoice it corrects".into(),
@@ -700,7 +706,7 @@ impl Invoice {
         // When the totals can be made, no line's net overflows (the totals make every one).
         let totals = self.totals();
         for (i, line) in self.lines.iter().enumerate() {
-            if line.description.trim().is_empty() {
+            if is_blank(&line.description) {
                 push(
                     ViolationCode::EmptyDescription,
                     format!("lines[{i}].description"),
@@ -731,7 +737,7 @@ impl Invoice {
                     format!("unit price {} is negative; use a discount line or a credit note", line.unit_price),
                 );
             }
-            if line.tax_rate.is_sign_negative() || line.tax_rate >= Decimal::ONE {
+            if !crate::money::is_fraction(line.tax_rate) {
                 push(
                     ViolationCode::TaxRateOutOfRange,
                     format!("lines[{i}].tax_rate"),

@@ -246,6 +246,16 @@ impl Rounding {
     }
 }
 
+/// True when `rate` is a fraction from 0 up to (not including) 1: not negative (nor a negative
+/// zero) and below 1, answered from the mantissa for the usual rates.
+pub(crate) fn is_fraction(rate: Decimal) -> bool {
+    match parts_u64(&rate) {
+        // a 64-bit mantissa is below 10^20, so below one at any scale from 20 on
+        Some((negative, m, scale)) => !negative && POW10_U64.get(scale as usize).is_none_or(|&one| m < one),
+        None => !rate.is_sign_negative() && rate < Decimal::ONE,
+    }
+}
+
 /// The sign, mantissa and scale of `d` when its mantissa fits 64 bits.
 #[inline]
 fn parts_u64(d: &Decimal) -> Option<(bool, u64, u32)> {
@@ -638,6 +648,28 @@ mod tests {
                 match (got, expected) { (Some(g), Some(e)) => same(g, e), (None, None) => true, _ => false },
                 "{} x {} {:?} {}: {:?} vs {:?}", a, b, mode, dp, got, expected
             );
+        }
+    }
+
+    #[test]
+    fn is_fraction_is_zero_up_to_one() {
+        let cases = [
+            (dec!(0), true),
+            (dec!(0.0), true),
+            (dec!(0.19), true),
+            (dec!(0.999999999999999999999999999), true),
+            (dec!(1), false),
+            (dec!(1.00), false),
+            (dec!(-0.01), false),
+            (dec!(7), false),
+            (Decimal::from_parts(u32::MAX, u32::MAX, 0, false, 19), false),
+            (Decimal::from_parts(u32::MAX, u32::MAX, 0, false, 20), true),
+            (Decimal::from_parts(0, 0, 1, false, 28), true),
+            (Decimal::MAX, false),
+        ];
+        for (rate, expected) in cases {
+            assert_eq!(is_fraction(rate), expected, "{rate}");
+            assert_eq!(is_fraction(rate), !(rate.is_sign_negative() || rate >= Decimal::ONE), "{rate}");
         }
     }
 
