@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result, Violation, ViolationCode};
-use crate::money::{positive_zero, Currency, Money, RoundingPolicy, TaxRounding};
+use crate::money::{cmp_value, positive_zero, Currency, Money, RoundingPolicy, TaxRounding};
 use crate::status::Status;
 
 /// The book's internal id of an invoice. Drafts have an id long before they have a number.
@@ -534,14 +534,16 @@ impl Invoice {
                 Some(k) => k,
                 None => {
                     let rate = line.tax_rate.normalize();
-                    let k = match tax_groups.iter().position(|g| g.category == category && g.rate == rate) {
-                        Some(k) => k,
-                        None => {
-                            let zero = Decimal::ZERO;
-                            tax_groups.push(TaxGroup { category, rate, taxable: zero, tax: zero });
-                            tax_groups.len() - 1
-                        }
-                    };
+                    let k =
+                        match tax_groups.iter().position(|g| g.category == category && cmp_value(g.rate, rate).is_eq())
+                        {
+                            Some(k) => k,
+                            None => {
+                                let zero = Decimal::ZERO;
+                                tax_groups.push(TaxGroup { category, rate, taxable: zero, tax: zero });
+                                tax_groups.len() - 1
+                            }
+                        };
                     if let Some(s) = spelled.get_mut(k) {
                         *s = spelling;
                     }
@@ -560,7 +562,7 @@ impl Invoice {
             line_nets.push(line_net);
         }
         // the order of a map keyed by (category, rate): the keys are distinct values
-        tax_groups.sort_by_key(|g| (g.category, g.rate));
+        tax_groups.sort_by(|a, b| a.category.cmp(&b.category).then_with(|| cmp_value(a.rate, b.rate)));
         let mut tax = Decimal::ZERO;
         for g in &mut tax_groups {
             if policy.tax == TaxRounding::PerGroup {

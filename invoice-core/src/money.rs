@@ -256,6 +256,19 @@ pub(crate) fn is_fraction(rate: Decimal) -> bool {
     }
 }
 
+/// `a.cmp(&b)` (by value), answered from the mantissas when both are positive with 64-bit
+/// mantissas and scales at most 19 apart (rates, amounts).
+pub(crate) fn cmp_value(a: Decimal, b: Decimal) -> std::cmp::Ordering {
+    if let (Some((false, x, sa)), Some((false, y, sb))) = (parts_u64(&a), parts_u64(&b)) {
+        // the one with fewer decimals is scaled up: below 2^64 x 10^19 < 2^128
+        if let Some(&f) = POW10_U64.get(sa.abs_diff(sb) as usize) {
+            let (x, y) = (u128::from(x), u128::from(y));
+            return if sa < sb { (x * u128::from(f)).cmp(&y) } else { x.cmp(&(y * u128::from(f))) };
+        }
+    }
+    a.cmp(&b)
+}
+
 /// The sign, mantissa and scale of `d` when its mantissa fits 64 bits.
 #[inline]
 fn parts_u64(d: &Decimal) -> Option<(bool, u64, u32)> {
@@ -633,6 +646,18 @@ mod tests {
                 match (got, expected) { (Some(g), Some(e)) => same(g, e), (None, None) => true, _ => false },
                 "{} x {} {:?} {}: {:?} vs {:?}", a, b, mode, dp, got, expected
             );
+        }
+
+        #[test]
+        fn cmp_value_is_the_comparison(
+            a_lo: u32, a_mid: u32, a_hi in proptest::prop_oneof![proptest::strategy::Just(0u32), proptest::prelude::any::<u32>()],
+            b_lo: u32, b_mid in proptest::prop_oneof![proptest::strategy::Just(0u32), proptest::prelude::any::<u32>()],
+            a_neg: bool, b_neg: bool, a_scale in 0u32..=28, b_scale in 0u32..=28, same_scale: bool,
+        ) {
+            let a = Decimal::from_parts(a_lo, a_mid, a_hi, a_neg, a_scale);
+            let b = Decimal::from_parts(b_lo, b_mid, 0, b_neg, if same_scale { a_scale } else { b_scale });
+            proptest::prop_assert_eq!(cmp_value(a, b), a.cmp(&b), "{} {}", a, b);
+            proptest::prop_assert_eq!(cmp_value(a, a), std::cmp::Ordering::Equal);
         }
 
         #[test]

@@ -1535,9 +1535,26 @@ fn group_key(category: TaxCategory, rate: Decimal) -> Short {
     with_decimal(rate.normalize(), None, |text| Short::new(&[category.code().as_bytes(), b":", text]))
 }
 
-/// `a == b`, answered without rust_decimal's comparison when both are spelled alike.
-fn same_value(a: Decimal, b: Decimal) -> bool {
-    a.serialize() == b.serialize() || a == b
+/// `|a| > |b|`, from the mantissas when both have the same scale and 64-bit mantissas (nets
+/// rounded to the currency).
+fn abs_greater(a: Decimal, b: Decimal) -> bool {
+    if a.scale() == b.scale() {
+        if let (Ok(x), Ok(y)) = (u64::try_from(a.mantissa().unsigned_abs()), u64::try_from(b.mantissa().unsigned_abs()))
+        {
+            return x > y;
+        }
+    }
+    a.abs() > b.abs()
+}
+
+/// The group of a line with `category` and `rate` (groups have distinct rates per category):
+/// found by spelling first, without rust_decimal's comparison, else by value.
+fn group_of(groups: &[Group<'_>], category: TaxCategory, rate: Decimal) -> Option<usize> {
+    let spelling = rate.serialize();
+    groups
+        .iter()
+        .position(|g| g.category == category && g.rate.serialize() == spelling)
+        .or_else(|| groups.iter().position(|g| g.category == category && g.rate == rate))
 }
 
 /// Prepare an invoice: totals, tax groups, and the exported lines of the configured summary
@@ -1576,12 +1593,10 @@ pub(crate) fn prepare_with<'a>(
                     &made
                 }
             };
+            groups.reserve(totals.tax_groups.len());
             for g in &totals.tax_groups {
-                let first = invoice
-                    .lines
-                    .iter()
-                    .position(|l| l.effective_tax_category() == g.category && same_value(l.tax_rate, g.rate))
-                    .unwrap_or(0);
+                // the group's first line is found with the lines below
+                let first = usize::MAX;
                 groups.push(Group {
                     category: g.category,
                     rate: g.rate,
@@ -1606,7 +1621,7 @@ pub(crate) fn prepare_with<'a>(
                     line_nets.push(n);
                 }
                 let category = line.effective_tax_category();
-                if !groups.iter().any(|g| g.category == category && same_value(g.rate, line.tax_rate)) {
+                if group_of(&groups, category, line.tax_rate).is_none() {
                     let rate = line.tax_rate.normalize();
                     groups.push(Group {
                         category,
@@ -1630,8 +1645,11 @@ pub(crate) fn prepare_with<'a>(
     for (i, line) in invoice.lines.iter().enumerate() {
         let net = nets.get(i).copied().unwrap_or_default();
         let category = line.effective_tax_category();
-        let group =
-            groups.iter().position(|g| g.category == category && same_value(g.rate, line.tax_rate)).unwrap_or(0);
+        let found = group_of(&groups, category, line.tax_rate);
+        let group = found.unwrap_or(0);
+        if let Some(g) = found.and_then(|k| groups.get_mut(k)) {
+            g.first = g.first.min(i);
+        }
         let rate = groups.get(group).map_or(line.tax_rate, |g| g.rate);
         lines.push(OutLine {
             first: i,
@@ -1649,6 +1667,12 @@ pub(crate) fn prepare_with<'a>(
             service_date: line.service_date,
             kind: line.kind,
         });
+    }
+    for g in &mut groups {
+        if g.first == usize::MAX {
+            // a group no line belongs to (totals of another invoice): named after the first line
+            g.first = 0;
+        }
     }
     if mode == Mode::Write {
         for (k, g) in groups.iter().enumerate() {
@@ -1671,7 +1695,7 @@ pub(crate) fn prepare_with<'a>(
                     .round_product(lines[j].net, g.rate, currency.exponent())
                     .ok_or_else(|| overflow(lines[j].first))?;
                 sum += lines[j].tax;
-                if largest.is_none_or(|b| lines[j].net.abs() > lines[b].net.abs()) {
+                if largest.is_none_or(|b| abs_greater(lines[j].net, lines[b].net)) {
                     largest = Some(j);
                 }
             }
@@ -1984,6 +2008,27 @@ mod tests {
         single_line: true,
         no_semicolon: true,
     };
+
+    #[test]
+    fn abs_greater_is_the_comparison_of_magnitudes() {
+        let values = [
+            dec!(0),
+            dec!(0.00),
+            dec!(-0.01),
+            dec!(0.01),
+            dec!(12.5),
+            dec!(-12.50),
+            dec!(99.99),
+            dec!(-100),
+            Decimal::MAX,
+            Decimal::MIN,
+        ];
+        for a in values {
+            for b in values {
+                assert_eq!(abs_greater(a, b), a.abs() > b.abs(), "{a} {b}");
+            }
+        }
+    }
 
     #[test]
     fn every_byte_of_a_plain_table_is_caught_eight_at_a_time() {
