@@ -212,7 +212,24 @@ fn push_padded(n: u64, width: usize, out: &mut Vec<u8>) {
 /// Append `value` in plain decimal notation: with exactly `dp` decimals when given (amounts),
 /// else with its own scale; never a negative zero, never an exponent.
 pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
-    with_decimal(value, dp, |text| out.extend_from_slice(text));
+    let scale = value.scale();
+    let mantissa = value.mantissa();
+    let zeros = dp.map_or(Some(0), |dp| dp.checked_sub(scale).filter(|z| *z <= 9));
+    if let (Ok(m), Some(zeros), true) = (u64::try_from(mantissa.unsigned_abs()), zeros, scale <= 19) {
+        let mut text = [0u8; 32];
+        let start = scaled_u64(mantissa < 0, m, scale as usize, zeros as usize, &mut text);
+        out.extend_from_slice(&text[start..]);
+        return;
+    }
+    push_decimal_wide(value, dp, out);
+}
+
+/// [`push_decimal`] for the values its fast path does not take (kept apart so that the usual
+/// numbers take a short path).
+#[cold]
+#[inline(never)]
+fn push_decimal_wide(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
+    with_decimal_rescaled(value, dp, |text| out.extend_from_slice(text));
 }
 
 /// `f` of the text [`push_decimal`] writes for `value` (made on the stack).
@@ -233,6 +250,7 @@ fn with_decimal<R>(value: Decimal, dp: Option<u32>, f: impl FnOnce(&[u8]) -> R) 
 /// `m / 10^scale` followed by `zeros` zeros (`scale` <= 19, `zeros` <= 9), with a `-` when
 /// `negative`, at the end of `text`; returns where it starts. At most 31 bytes: a sign, 20
 /// digits and a point, or `0.` and 19 digits, and the zeros.
+#[inline]
 fn scaled_u64(negative: bool, m: u64, scale: usize, zeros: usize, text: &mut [u8; 32]) -> usize {
     let mut i = text.len();
     for _ in 0..zeros {
