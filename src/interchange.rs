@@ -184,19 +184,21 @@ type Parsed = Result<(Invoice, Option<Totals>), Problem>;
 /// A record read and checked, without its totals.
 type Checked = Result<Invoice, Problem>;
 
-/// The records of `chunk`, whose first line is `first`; blank lines are left out.
-fn parse_chunk(first: usize, chunk: &[u8]) -> Vec<(usize, Parsed)> {
-    parse_chunk_with(first, chunk, |parsed| parsed)
-}
-
-/// [`parse_chunk`] keeping of each good record what `keep` makes of it (on the parsing
-/// thread, so that what it drops is freed there).
+/// The records of `chunk`, whose first line is `first`, keeping of each good record what
+/// `keep` makes of it (on the parsing thread, so that what it drops is freed there).
 fn parse_chunk_with<T>(
     first: usize,
     chunk: &[u8],
     keep: impl Fn((Invoice, Option<Totals>)) -> T,
 ) -> Vec<(usize, Result<T, Problem>)> {
     let mut out = Vec::with_capacity(chunk.len() / 512 + 1);
+    for_each_record(first, chunk, |line, record| out.push((line, record.map(&keep))));
+    out
+}
+
+/// Hands each record of `chunk`, whose first line is `first`, to `take` with its line
+/// number, in order; blank lines are left out.
+fn for_each_record(first: usize, chunk: &[u8], mut take: impl FnMut(usize, Parsed)) {
     let mut start = 0;
     let ends = memchr::memchr_iter(b'\n', chunk).chain((!chunk.ends_with(b"\n")).then_some(chunk.len()));
     for (i, end) in ends.enumerate() {
@@ -207,12 +209,11 @@ fn parse_chunk_with<T>(
             continue;
         }
         let record = match std::str::from_utf8(line) {
-            Ok(text) => parse_record(text).map(&keep),
+            Ok(text) => parse_record(text),
             Err(e) => Err((None, String::new(), format!("not UTF-8 text: {e}"))),
         };
-        out.push((first + i, record));
+        take(first + i, record);
     }
-    out
 }
 
 type Problem = (Option<String>, String, String);
