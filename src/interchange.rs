@@ -184,19 +184,21 @@ type Parsed = Result<(Invoice, Option<Totals>), Problem>;
 /// A record read and checked, without its totals.
 type Checked = Result<Invoice, Problem>;
 
-/// The records of `chunk`, whose first line is `first`; blank lines are left out.
-fn parse_chunk(first: usize, chunk: &[u8]) -> Vec<(usize, Parsed)> {
-    parse_chunk_with(first, chunk, |parsed| parsed)
-}
-
-/// [`parse_chunk`] keeping of each good record what `keep` makes of it (on the parsing
-/// thread, so that what it drops is freed there).
+/// The records of `chunk`, whose first line is `first`, keeping of each good record what
+/// `keep` makes of it (on the parsing thread, so that what it drops is freed there).
 fn parse_chunk_with<T>(
     first: usize,
     chunk: &[u8],
     keep: impl Fn((Invoice, Option<Totals>)) -> T,
 ) -> Vec<(usize, Result<T, Problem>)> {
     let mut out = Vec::with_capacity(chunk.len() / 512 + 1);
+    for_each_record(first, chunk, |line, record| out.push((line, record.map(&keep))));
+    out
+}
+
+/// Hands each record of `chunk`, whose first line is `first`, to `take` with its line
+/// number, in order; blank lines are left out.
+fn for_each_record(first: usize, chunk: &[u8], mut take: impl FnMut(usize, Parsed)) {
     let mut start = 0;
     let ends = memchr::memchr_iter(b'\n', chunk).chain((!chunk.ends_with(b"\n")).then_some(chunk.len()));
     for (i, end) in ends.enumerate() {
@@ -207,12 +209,11 @@ fn parse_chunk_with<T>(
             continue;
         }
         let record = match std::str::from_utf8(line) {
-            Ok(text) => parse_record(text).map(&keep),
+            Ok(text) => parse_record(text),
             Err(e) => Err((None, String::new(), format!("not UTF-8 text: {e}"))),
         };
-        out.push((first + i, record));
+        take(first + i, record);
     }
-    out
 }
 
 type Problem = (Option<String>, String, String);
@@ -425,33 +426,80 @@ fn fail<T>(number: &str, field: impl Into<String>, message: impl Into<String>) -
 }
 
 fn decimal(number: &str, field: impl Fn() -> String, value: Option<&str>) -> Result<Decimal, Problem> {
+    match value.and_then(quick_decimal) {
+        Some(d) => Ok(d),
+        None => general_decimal(number, field, value),
+    }
+}
+
+/// [`decimal`] for what [`quick_decimal`] does not take: every other decimal and every error.
+#[cold]
+#[inline(never)]
+fn general_decimal(number: &str, field: impl Fn() -> String, value: Option<&str>) -> Result<Decimal, Problem> {
     match value {
         None => fail(number, field(), "is missing"),
         Some(s) => parse_decimal(s).or_else(|_| fail(number, field(), format!("'{s}' is not a decimal number"))),
     }
 }
 
+/// The usual decimal of a record, as [`parse_decimal`] reads it, without its general parser:
+/// digits with at most one `.` between digits, no sign, at most 18 characters (so the
+/// mantissa fits 60 bits). `None` for anything else, which `parse_decimal` then reads.
+#[inline]
+fn quick_decimal(s: &str) -> Option<Decimal> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 18 {
+        return None;
+    }
+    let mut mantissa = 0u64;
+    // the index just after the `.`, or 0 without one
+    let mut after_point = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let digit = c.wrapping_sub(b'0');
+        if digit < 10 {
+            mantissa = mantissa * 10 + u64::from(digit);
+        } else if c == b'.' && after_point == 0 && i > 0 && i + 1 < b.len() {
+            after_point = i + 1;
+        } else {
+            return None;
+        }
+    }
+    let scale = if after_point == 0 { 0 } else { b.len() - after_point };
+    // at most 17 decimals, and a mantissa below 10^18
+    Some(Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, false, scale as u32))
+}
+
 fn date(number: &str, field: impl Fn() -> String, value: Option<&str>) -> Result<Option<NaiveDate>, Problem> {
     match value {
         None => Ok(None),
-        Some(s) => parse_date(s)
-            .map(Some)
-            .ok_or(())
-            .or_else(|()| fail(number, field(), format!("'{s}' is not a date (YYYY-MM-DD)"))),
+        Some(s) => match parse_date(s) {
+            Some(d) => Ok(Some(d)),
+            None => not_a_date(number, field, s),
+        },
     }
+}
+
+/// The error of [`date`].
+#[cold]
+#[inline(never)]
+fn not_a_date(number: &str, field: impl Fn() -> String, s: &str) -> Result<Option<NaiveDate>, Problem> {
+    fail(number, field(), format!("'{s}' is not a date (YYYY-MM-DD)"))
 }
 
 /// `YYYY-MM-DD`, exactly.
 fn parse_date(s: &str) -> Option<NaiveDate> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let b: &[u8; 10] = s.as_bytes().try_into().ok()?;
+    if b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
-    };
-    let year = i32::try_from(num(0..4)?).ok()?;
-    NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
+    let d = |i: usize| u32::from(b[i].wrapping_sub(b'0'));
+    let digits = [d(0), d(1), d(2), d(3), d(5), d(6), d(8), d(9)];
+    if digits.iter().any(|&x| x > 9) {
+        return None;
+    }
+    let year = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3];
+    // at most 9999: fits an i32
+    NaiveDate::from_ymd_opt(year as i32, digits[4] * 10 + digits[5], digits[6] * 10 + digits[7])
 }
 
 fn attachment(path: String) -> Attachment {
@@ -635,6 +683,49 @@ mod tests {
         }
         assert_eq!(parse_invoices(b"", 4), Read::default());
         assert_eq!(parse_invoices(GOOD.as_bytes(), 4).invoices.len(), 1);
+    }
+
+    /// `YYYY-MM-DD` as the reader read it before [`parse_date`] took its digits directly.
+    fn parse_date_by_ranges(s: &str) -> Option<NaiveDate> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+        };
+        let year = i32::try_from(num(0..4)?).ok()?;
+        NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn quick_decimals_are_those_of_parse_decimal(s in "[-+0-9.e ]{0,20}|[0-9]{1,12}(\\.[0-9]{1,9})?|.{0,8}") {
+            if let Some(d) = quick_decimal(&s) {
+                let general = parse_decimal(&s).unwrap();
+                proptest::prop_assert_eq!((d.mantissa(), d.scale()), (general.mantissa(), general.scale()), "{:?}", s);
+            }
+        }
+
+        #[test]
+        fn dates_read_as_before(s in "[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9/ +-]{10}|.{0,11}") {
+            proptest::prop_assert_eq!(parse_date(&s), parse_date_by_ranges(&s), "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn quick_decimals_take_the_usual_forms() {
+        for s in ["0", "14", "9.75", "0.08", "1025.78", "000.10", "123456789012345678", "1234567890123456.7"] {
+            let d = quick_decimal(s).unwrap_or_else(|| panic!("{s}"));
+            assert_eq!(d, parse_decimal(s).unwrap());
+            assert_eq!(d.to_string(), parse_decimal(s).unwrap().to_string());
+        }
+        for s in ["", ".5", "5.", "1.2.3", "-1", "+1", "1e5", "1,5", " 1", "1234567890123456789", "٣"] {
+            assert_eq!(quick_decimal(s), None, "{s}");
+        }
+        assert_eq!(decimal("N", || "q".into(), Some("1,5")).unwrap_err().2, "'1,5' is not a decimal number");
+        assert_eq!(decimal("N", || "q".into(), None).unwrap_err().2, "is missing");
+        assert_eq!(decimal("N", || "q".into(), Some("-1.50")), Ok(rust_decimal_macros::dec!(-1.50)));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use invoice_export::{render_invoice_append, Config, Format, InvoiceResult, Repor
 
 use invoice_core::hash::QuickMap;
 
-use super::{parse_chunk, RecordError};
+use super::{for_each_record, RecordError};
 
 /// What [`export_jsonl`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,13 +81,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Parse a piece and render every good record of it. Whether a number was used on an
 /// earlier line is for the writer to say (it sees the pieces in order).
 fn work_on(chunk: &[u8], format: &dyn Format, config: &Config) -> Piece {
-    let records = parse_chunk(0, chunk);
     let mut piece = Piece {
         bytes: Vec::with_capacity(chunk.len() * 3 / 2),
-        entries: Vec::with_capacity(records.len()),
+        entries: Vec::with_capacity(chunk.len() / 512 + 1),
         newlines: memchr::memchr_iter(b'\n', chunk).count(),
     };
-    for (line, record) in records {
+    for_each_record(0, chunk, |line, record| {
         piece.entries.push(match record {
             Ok((mut invoice, totals)) => {
                 let start = piece.bytes.len();
@@ -97,7 +96,7 @@ fn work_on(chunk: &[u8], format: &dyn Format, config: &Config) -> Piece {
             }
             Err((number, field, message)) => Entry::Bad(RecordError { line, number, field, message }),
         });
-    }
+    });
     piece
 }
 

@@ -22,39 +22,78 @@ pub(super) fn raw_invoice(text: &str) -> Option<RawInvoice<'_>> {
     (c.pos == c.bytes.len()).then_some(raw)
 }
 
-/// A field name, quoted (`"number"`), with its bytes as two little-endian words, so that a
-/// key can be recognised with two loads and compares instead of a `memcmp` call.
+/// A field name as the reader looks for it: after the previous field's value (`,"number":`)
+/// and as the first field (`"number":`). Records usually give their fields in the same order
+/// and without spaces, so the next field is most often found with one [`Pattern::starts`].
 struct Name {
-    quoted: &'static [u8],
-    words: [u64; 2],
-    masks: [u64; 2],
+    /// The name alone (`number`).
+    bare: &'static [u8],
+    /// `"number":`
+    first: Pattern,
+    /// `,"number":`
+    next: Pattern,
 }
 
 impl Name {
-    /// `quoted` is at most 16 bytes.
-    const fn new(quoted: &'static [u8]) -> Name {
-        assert!(quoted.len() <= 16);
-        let mut words = [0u64; 2];
-        let mut masks = [0u64; 2];
+    /// `bare` is at most 21 bytes.
+    const fn new(bare: &'static [u8]) -> Name {
+        Name { bare, first: Pattern::new(bare, false), next: Pattern::new(bare, true) }
+    }
+}
+
+/// At most 24 bytes, with the same bytes as three little-endian words, so that they can be
+/// recognised with three loads and compares instead of a `memcmp` call.
+struct Pattern {
+    bytes: [u8; 24],
+    len: usize,
+    words: [u64; 3],
+    masks: [u64; 3],
+}
+
+impl Pattern {
+    /// `"bare":`, after a `,` when `comma`.
+    const fn new(bare: &[u8], comma: bool) -> Pattern {
+        let mut bytes = [0u8; 24];
+        let mut len = 0;
+        if comma {
+            bytes[0] = b',';
+            len = 1;
+        }
+        bytes[len] = b'"';
+        len += 1;
         let mut i = 0;
-        while i < quoted.len() {
-            words[i / 8] |= (quoted[i] as u64) << (8 * (i % 8));
+        while i < bare.len() {
+            bytes[len] = bare[i];
+            len += 1;
+            i += 1;
+        }
+        bytes[len] = b'"';
+        bytes[len + 1] = b':';
+        len += 2;
+        let mut words = [0u64; 3];
+        let mut masks = [0u64; 3];
+        let mut i = 0;
+        while i < len {
+            words[i / 8] |= (bytes[i] as u64) << (8 * (i % 8));
             masks[i / 8] |= 0xff << (8 * (i % 8));
             i += 1;
         }
-        Name { quoted, words, masks }
+        Pattern { bytes, len, words, masks }
     }
 
-    /// Whether `rest` starts with the quoted name.
-    #[inline]
+    /// Whether `rest` starts with the pattern.
+    #[inline(always)]
     fn starts(&self, rest: &[u8]) -> bool {
-        match (rest.get(..8), rest.get(8..16)) {
-            (Some(a), Some(b)) => {
-                let a = u64::from_le_bytes(a.try_into().unwrap_or([0; 8]));
-                let b = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-                ((a ^ self.words[0]) & self.masks[0]) | ((b ^ self.words[1]) & self.masks[1]) == 0
+        match rest.first_chunk::<24>() {
+            Some(head) => {
+                let word = |i: usize| {
+                    let mut w = [0; 8];
+                    w.copy_from_slice(&head[8 * i..8 * i + 8]);
+                    (u64::from_le_bytes(w) ^ self.words[i]) & self.masks[i]
+                };
+                word(0) | word(1) | word(2) == 0
             }
-            _ => rest.starts_with(self.quoted),
+            None => rest.starts_with(&self.bytes[..self.len]),
         }
     }
 }
@@ -144,35 +183,48 @@ impl<'a> Cursor<'a> {
     /// A string value (at its opening quote).
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.expect(b'"')?;
+        self.string_after_quote()
+    }
+
+    /// A string value, after its opening quote.
+    #[inline]
+    fn string_after_quote(&mut self) -> Option<Cow<'a, str>> {
         let start = self.pos;
         self.plain_run();
-        match self.peek()? {
-            b'"' => {
-                let s = self.text.get(start..self.pos)?;
-                self.pos += 1;
-                Some(Cow::Borrowed(s))
-            }
-            b'\\' => {
-                let mut out = String::with_capacity(self.pos - start + 16);
-                out.push_str(self.text.get(start..self.pos)?);
-                loop {
-                    match self.peek()? {
-                        b'"' => {
-                            self.pos += 1;
-                            return Some(Cow::Owned(out));
-                        }
-                        b'\\' => {
-                            self.pos += 1;
-                            self.escape(&mut out)?;
-                        }
-                        _ => return None, // a control byte: not JSON
-                    }
-                    let from = self.pos;
-                    self.plain_run();
-                    out.push_str(self.text.get(from..self.pos)?);
+        if self.peek()? == b'"' {
+            let s = self.text.get(start..self.pos)?;
+            self.pos += 1;
+            Some(Cow::Borrowed(s))
+        } else {
+            self.escaped_string(start)
+        }
+    }
+
+    /// The rest of a string that starts at `start` and has an escape (or a control byte) at
+    /// `pos`.
+    #[cold]
+    #[inline(never)]
+    fn escaped_string(&mut self, start: usize) -> Option<Cow<'a, str>> {
+        if self.peek()? != b'\\' {
+            return None; // a control byte: not JSON
+        }
+        let mut out = String::with_capacity(self.pos - start + 16);
+        out.push_str(self.text.get(start..self.pos)?);
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    self.pos += 1;
+                    return Some(Cow::Owned(out));
                 }
+                b'\\' => {
+                    self.pos += 1;
+                    self.escape(&mut out)?;
+                }
+                _ => return None, // a control byte: not JSON
             }
-            _ => None,
+            let from = self.pos;
+            self.plain_run();
+            out.push_str(self.text.get(from..self.pos)?);
         }
     }
 
@@ -224,10 +276,12 @@ impl<'a> Cursor<'a> {
 
     /// A string or `null`.
     fn opt_str(&mut self) -> Option<Option<Cow<'a, str>>> {
-        if self.null() {
+        if self.eat(b'"') {
+            self.string_after_quote().map(Some)
+        } else if self.null() {
             Some(None)
         } else {
-            self.string().map(Some)
+            None
         }
     }
 
@@ -236,29 +290,29 @@ impl<'a> Cursor<'a> {
     }
 
     /// A key without escapes, and the `:` after it: the index of the key in `names`. The key
-    /// after the last one is tried first, since records usually give their fields in the same
-    /// order.
-    fn key(&mut self, names: &[Name], last: usize) -> Option<usize> {
-        let guess = Some(last.wrapping_add(1)).filter(|&g| g < names.len()).unwrap_or(0);
-        let index = if names[guess].starts(&self.bytes[self.pos..]) {
-            self.pos += names[guess].quoted.len();
-            guess
-        } else {
-            self.expect(b'"')?;
-            let start = self.pos;
-            self.plain_run();
-            let key = &self.bytes[start..self.pos];
-            self.expect(b'"')?;
-            names.iter().position(|n| &n.quoted[1..n.quoted.len() - 1] == key)?
-        };
+    /// `guess` is tried first.
+    fn key(&mut self, names: &[Name], guess: usize) -> Option<usize> {
+        if let Some(name) = names.get(guess) {
+            if name.first.starts(&self.bytes[self.pos..]) {
+                self.pos += name.first.len;
+                self.ws();
+                return Some(guess);
+            }
+        }
+        self.expect(b'"')?;
+        let start = self.pos;
+        self.plain_run();
+        let key = &self.bytes[start..self.pos];
+        self.expect(b'"')?;
+        let index = names.iter().position(|n| n.bare == key)?;
         self.ws();
         self.expect(b':')?;
         self.ws();
         Some(index)
     }
 
-    /// An object of the fields `names` (quoted), whose values `field` reads by index. An
-    /// unknown or repeated field is left to serde_json.
+    /// An object of the fields `names`, whose values `field` reads by index. An unknown or
+    /// repeated field is left to serde_json.
     fn object(&mut self, names: &[Name], mut field: impl FnMut(&mut Self, usize) -> Option<()>) -> Option<()> {
         debug_assert!(names.len() <= 32);
         self.expect(b'{')?;
@@ -267,18 +321,27 @@ impl<'a> Cursor<'a> {
             return Some(());
         }
         let mut seen = 0u32;
-        let mut last = usize::MAX;
+        let mut index = self.key(names, 0)?;
         loop {
-            let index = self.key(names, last)?;
             if seen & (1 << index) != 0 {
                 return None;
             }
             seen |= 1 << index;
-            last = index;
             field(self, index)?;
+            // most often the next field follows at once
+            let guess = index + 1;
+            if let Some(name) = names.get(guess) {
+                if name.next.starts(&self.bytes[self.pos..]) {
+                    self.pos += name.next.len;
+                    self.ws();
+                    index = guess;
+                    continue;
+                }
+            }
             self.ws();
             if self.eat(b',') {
                 self.ws();
+                index = self.key(names, if guess < names.len() { guess } else { 0 })?;
                 continue;
             }
             return self.expect(b'}');
@@ -310,22 +373,22 @@ impl<'a> Cursor<'a> {
 
     fn invoice(&mut self) -> Option<RawInvoice<'a>> {
         const NAMES: &[Name] = &[
-            Name::new(b"\"number\""),
-            Name::new(b"\"kind\""),
-            Name::new(b"\"customer\""),
-            Name::new(b"\"issue_date\""),
-            Name::new(b"\"due_date\""),
-            Name::new(b"\"currency\""),
-            Name::new(b"\"project\""),
-            Name::new(b"\"billing_period\""),
-            Name::new(b"\"lines\""),
-            Name::new(b"\"memo\""),
-            Name::new(b"\"credits\""),
-            Name::new(b"\"corrects\""),
-            Name::new(b"\"location\""),
-            Name::new(b"\"invoice_type\""),
-            Name::new(b"\"attachments\""),
-            Name::new(b"\"signed_pdf\""),
+            Name::new(b"number"),
+            Name::new(b"kind"),
+            Name::new(b"customer"),
+            Name::new(b"issue_date"),
+            Name::new(b"due_date"),
+            Name::new(b"currency"),
+            Name::new(b"project"),
+            Name::new(b"billing_period"),
+            Name::new(b"lines"),
+            Name::new(b"memo"),
+            Name::new(b"credits"),
+            Name::new(b"corrects"),
+            Name::new(b"location"),
+            Name::new(b"invoice_type"),
+            Name::new(b"attachments"),
+            Name::new(b"signed_pdf"),
         ];
         let mut r = RawInvoice {
             number: None,
@@ -371,11 +434,11 @@ impl<'a> Cursor<'a> {
 
     fn customer(&mut self) -> Option<Option<RawCustomer>> {
         const NAMES: &[Name] = &[
-            Name::new(b"\"id\""),
-            Name::new(b"\"name\""),
-            Name::new(b"\"email\""),
-            Name::new(b"\"address_lines\""),
-            Name::new(b"\"tax_id\""),
+            Name::new(b"id"),
+            Name::new(b"name"),
+            Name::new(b"email"),
+            Name::new(b"address_lines"),
+            Name::new(b"tax_id"),
         ];
         if self.null() {
             return Some(None);
@@ -395,7 +458,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn period(&mut self) -> Option<Option<RawPeriod<'a>>> {
-        const NAMES: &[Name] = &[Name::new(b"\"start\""), Name::new(b"\"end\"")];
+        const NAMES: &[Name] = &[Name::new(b"start"), Name::new(b"end")];
         if self.null() {
             return Some(None);
         }
@@ -412,14 +475,14 @@ impl<'a> Cursor<'a> {
 
     fn line(&mut self) -> Option<RawLine<'a>> {
         const NAMES: &[Name] = &[
-            Name::new(b"\"description\""),
-            Name::new(b"\"quantity\""),
-            Name::new(b"\"unit_price\""),
-            Name::new(b"\"tax_rate\""),
-            Name::new(b"\"account\""),
-            Name::new(b"\"item\""),
-            Name::new(b"\"kind\""),
-            Name::new(b"\"service_date\""),
+            Name::new(b"description"),
+            Name::new(b"quantity"),
+            Name::new(b"unit_price"),
+            Name::new(b"tax_rate"),
+            Name::new(b"account"),
+            Name::new(b"item"),
+            Name::new(b"kind"),
+            Name::new(b"service_date"),
         ];
         let mut r = RawLine {
             description: None,
@@ -489,6 +552,11 @@ mod tests {
             " \t{ \"number\" : \"A\" , \"lines\" : [ ] , \"customer\" : null }\r ",
             r#"{}"#,
             r#"{"lines":null,"attachments":[],"billing_period":{}}"#,
+            // the fields in another order, the next one after a space, records shorter than a pattern
+            r#"{"signed_pdf":"s","memo":"m","lines":[{"item":"I","account":"A","description":"d","quantity":"1","unit_price":"2"}],"number":"N","kind":"invoice","customer":{"name":"Z","id":"C"}}"#,
+            r#"{"number":"N", "kind":"invoice","customer" :{"id":"C" ,"name":"Z"}}"#,
+            r#"{"number":"N"}"#,
+            r#"{"kind":"x"}"#,
         ] {
             assert!(agrees(text).unwrap(), "{text:?}");
         }
@@ -498,6 +566,9 @@ mod tests {
     fn leaves_the_unusual_to_serde_json() {
         for text in [
             r#"{"number":"A","number":"B"}"#,
+            r#"{"number":"A","kind":"invoice","kind":"invoice","customer":null}"#,
+            r#"{"number":"A","kind":"invoice","kinds":"invoice","customer":null}"#,
+            r#"{"number":"A","kind":"invoice":"customer":null}"#,
             r#"{"number":"A","extra":1}"#,
             r#"{"n\u0075mber":"A"}"#,
             r#"{"number":7}"#,
