@@ -125,6 +125,7 @@ impl DateStyle {
         }
     }
 
+    #[inline]
     fn write(self, d: NaiveDate, out: &mut Vec<u8>) {
         let (y, m, day) = (u64::try_from(d.year()).unwrap_or(0), u64::from(d.month()), u64::from(d.day()));
         if y <= 9999 {
@@ -151,6 +152,8 @@ impl DateStyle {
     }
 
     /// [`DateStyle::write`] for any year.
+    #[cold]
+    #[inline(never)]
     fn write_padded(self, y: u64, m: u64, day: u64, out: &mut Vec<u8>) {
         match self {
             DateStyle::Iso => {
@@ -828,11 +831,18 @@ impl<'a> RowWriter<'a> {
 
     /// Append `raw` as a field: as it is, or quoted as the csv crate quotes it (between `"`,
     /// each `"` doubled).
+    #[inline]
     fn field(out: &mut Vec<u8>, rules: &Rules, raw: &[u8]) {
         if !needs_quotes(raw, rules.delimiter) {
             out.extend_from_slice(raw);
             return;
         }
+        Self::quoted(out, raw);
+    }
+
+    /// Append `raw` between `"`, each `"` doubled.
+    #[inline(never)]
+    fn quoted(out: &mut Vec<u8>, raw: &[u8]) {
         out.reserve(raw.len() + 2);
         out.push(b'"');
         let mut rest = raw;
@@ -866,6 +876,7 @@ impl<'a> RowWriter<'a> {
 
 impl RowWriter<'_> {
     /// Write a text cell; what [`clean_into`] changed (`None`: nothing).
+    #[inline]
     fn write_text(&mut self, value: &str, field: Field) -> Option<Changes> {
         self.start_cell();
         let max = match field {
@@ -887,6 +898,13 @@ impl RowWriter<'_> {
             }
             return self.write_plain_long(value, field, max);
         }
+        self.write_cleaned(value, field)
+    }
+
+    /// [`RowWriter::write_text`] of a text that may need cleaning, quoting or encoding (kept
+    /// apart so that plain texts take a short path).
+    #[inline(never)]
+    fn write_cleaned(&mut self, value: &str, field: Field) -> Option<Changes> {
         let mut scratch = std::mem::take(&mut self.text);
         let changes = clean_into(value, &self.rules, field, &mut scratch);
         let text = match changes {
@@ -913,6 +931,7 @@ impl RowWriter<'_> {
     /// [`RowWriter::write_text`] of a plain text (no byte of the [`Plain`] table, no formula
     /// start) longer in bytes than `max`: what [`clean_into`] gives for it, without copying it
     /// first. A name too long is written as it is (and reported), free text is cut.
+    #[inline(never)]
     fn write_plain_long(&mut self, value: &str, field: Field, max: usize) -> Option<Changes> {
         let count = value.chars().count();
         if count <= max {
