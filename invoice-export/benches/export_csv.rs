@@ -6,12 +6,19 @@
 //! The end-to-end comparison with the peer `py_export_csv.py` (read the JSONL with the
 //! product's reader, write the generic CSV) is the workspace bench `benches/end_to_end.rs`.
 //!
-//! Run with `cargo bench -p invoice-export --bench export_csv`; the numbers are recorded in
+//! Runs with mimalloc as its global allocator (see below). Run with `cargo bench -p
+//! invoice-export --bench export_csv`; the numbers are recorded in
 //! `benches/README.md`. Under `cargo test` (no `--bench` argument) it runs once on 2,000
 //! invoices as a smoke test.
 
 #[path = "../tests/common/dataset.rs"]
 mod dataset;
+
+/// Like `month_end` and the end-to-end bench, the CSV exports run with mimalloc: every
+/// invoice's report entry and warnings are small allocations. `export_once`, which includes
+/// this file for its configurations, runs with it too.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::time::Duration;
 

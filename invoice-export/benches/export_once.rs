@@ -28,9 +28,6 @@ use std::time::Instant;
 use invoice_core::Invoice;
 use invoice_export::{format, DocumentSink, Layout};
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Counts the bytes written.
 #[derive(Default)]
 struct Count(u64);
