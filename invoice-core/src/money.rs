@@ -92,7 +92,8 @@ impl fmt::Display for Currency {
 
 /// How a value exactly half-way between two minor units is rounded.
 ///
-/// This is the engine's only rounding choice; every rounding goes through [`Rounding::round`].
+/// This is the engine's only rounding choice; every rounding goes through [`Rounding::round`] or
+/// [`Rounding::round_product`] (the same rule, applied to a product as it is made).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {
