@@ -601,6 +601,33 @@ mod tests {
         }
     }
 
+    /// `round_product` is `checked_mul` followed by `round` (both `None` on overflow).
+    fn round_product_matches(
+        a: Decimal,
+        b: Decimal,
+        even: bool,
+        dp: u32,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let mode = if even { Rounding::HalfEven } else { Rounding::HalfAwayFromZero };
+        let expected = a.checked_mul(b).map(|p| mode.round(p, dp));
+        let got = mode.round_product(a, b, dp);
+        proptest::prop_assert!(
+            match (got, expected) {
+                (Some(g), Some(e)) => same(g, e),
+                (None, None) => true,
+                _ => false,
+            },
+            "{} x {} {:?} {}: {:?} vs {:?}",
+            a,
+            b,
+            mode,
+            dp,
+            got,
+            expected
+        );
+        Ok(())
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
 
@@ -640,13 +667,7 @@ mod tests {
         ) {
             let a = Decimal::from_parts(a_lo, a_mid, a_hi, a_neg, a_scale);
             let b = Decimal::from_parts(b_lo, b_mid, 0, b_neg, b_scale);
-            let mode = if even { Rounding::HalfEven } else { Rounding::HalfAwayFromZero };
-            let expected = a.checked_mul(b).map(|p| mode.round(p, dp));
-            let got = mode.round_product(a, b, dp);
-            proptest::prop_assert!(
-                match (got, expected) { (Some(g), Some(e)) => same(g, e), (None, None) => true, _ => false },
-                "{} x {} {:?} {}: {:?} vs {:?}", a, b, mode, dp, got, expected
-            );
+            round_product_matches(a, b, even, dp)?;
         }
 
         #[test]
@@ -667,13 +688,7 @@ mod tests {
             p in -100_000_000_000i64..100_000_000_000, ps in 0u32..=8, dp in 0u32..=3, even: bool,
         ) {
             let (a, b) = (Decimal::new(q, qs), Decimal::new(p, ps));
-            let mode = if even { Rounding::HalfEven } else { Rounding::HalfAwayFromZero };
-            let expected = a.checked_mul(b).map(|p| mode.round(p, dp));
-            let got = mode.round_product(a, b, dp);
-            proptest::prop_assert!(
-                match (got, expected) { (Some(g), Some(e)) => same(g, e), (None, None) => true, _ => false },
-                "{} x {} {:?} {}: {:?} vs {:?}", a, b, mode, dp, got, expected
-            );
+            round_product_matches(a, b, even, dp)?;
         }
     }
 

@@ -215,16 +215,11 @@ fn push_padded(n: u64, width: usize, out: &mut Vec<u8>) {
 /// Append `value` in plain decimal notation: with exactly `dp` decimals when given (amounts),
 /// else with its own scale; never a negative zero, never an exponent.
 pub(crate) fn push_decimal(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
-    let scale = value.scale();
-    let mantissa = value.mantissa();
-    let zeros = dp.map_or(Some(0), |dp| dp.checked_sub(scale).filter(|z| *z <= 9));
-    if let (Ok(m), Some(zeros), true) = (u64::try_from(mantissa.unsigned_abs()), zeros, scale <= 19) {
-        let mut text = [0u8; 32];
-        let start = scaled_u64(mantissa < 0, m, scale as usize, zeros as usize, &mut text);
-        out.extend_from_slice(&text[start..]);
-        return;
+    let mut text = [0u8; 32];
+    match short_decimal(value, dp, &mut text) {
+        Some(start) => out.extend_from_slice(&text[start..]),
+        None => push_decimal_wide(value, dp, out),
     }
-    push_decimal_wide(value, dp, out);
 }
 
 /// [`push_decimal`] for the values its fast path does not take (kept apart so that the usual
@@ -237,17 +232,25 @@ fn push_decimal_wide(value: Decimal, dp: Option<u32>, out: &mut Vec<u8>) {
 
 /// `f` of the text [`push_decimal`] writes for `value` (made on the stack).
 fn with_decimal<R>(value: Decimal, dp: Option<u32>, f: impl FnOnce(&[u8]) -> R) -> R {
+    let mut text = [0u8; 32];
+    match short_decimal(value, dp, &mut text) {
+        Some(start) => f(&text[start..]),
+        None => with_decimal_rescaled(value, dp, f),
+    }
+}
+
+/// The text of [`push_decimal`] at the end of `text` (returns where it starts) for a 64-bit
+/// mantissa with at most `dp` decimals (nearly every number): its digits and the zeros that
+/// rescaling to `dp` would append, without rescaling. `None` for other values.
+#[inline(always)]
+fn short_decimal(value: Decimal, dp: Option<u32>, text: &mut [u8; 32]) -> Option<usize> {
     let scale = value.scale();
     let mantissa = value.mantissa();
-    // a 64-bit mantissa with at most `dp` decimals (nearly every number): its digits and the
-    // zeros that rescaling to `dp` would append, without rescaling
     let zeros = dp.map_or(Some(0), |dp| dp.checked_sub(scale).filter(|z| *z <= 9));
     if let (Ok(m), Some(zeros), true) = (u64::try_from(mantissa.unsigned_abs()), zeros, scale <= 19) {
-        let mut text = [0u8; 32];
-        let start = scaled_u64(mantissa < 0, m, scale as usize, zeros as usize, &mut text);
-        return f(&text[start..]);
+        return Some(scaled_u64(mantissa < 0, m, scale as usize, zeros as usize, text));
     }
-    with_decimal_rescaled(value, dp, f)
+    None
 }
 
 /// `m / 10^scale` followed by `zeros` zeros (`scale` <= 19, `zeros` <= 9), with a `-` when
