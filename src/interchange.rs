@@ -208,9 +208,13 @@ fn for_each_record(first: usize, chunk: &[u8], mut take: impl FnMut(usize, Parse
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let record = match std::str::from_utf8(line) {
+        // checked 32 bytes at a time; std's check explains a record that is not UTF-8
+        let record = match simdutf8::basic::from_utf8(line) {
             Ok(text) => parse_record(text),
-            Err(e) => Err((None, String::new(), format!("not UTF-8 text: {e}"))),
+            Err(_) => match std::str::from_utf8(line) {
+                Ok(text) => parse_record(text),
+                Err(e) => Err((None, String::new(), format!("not UTF-8 text: {e}"))),
+            },
         };
         take(first + i, record);
     }
@@ -639,6 +643,32 @@ mod tests {
         assert!(errs[6].starts_with("line 8 (N-8): lines[0].quantity: 1.5 is a JSON number"), "{}", errs[6]);
         assert!(errs[7].starts_with("line 9 (N-9): lines[0].unit_price: unit price -1 is negative"), "{}", errs[7]);
         assert_eq!(errs.len(), 8);
+    }
+
+    #[test]
+    fn records_that_are_not_utf8_are_explained() {
+        let mut bytes = GOOD.as_bytes().to_vec();
+        bytes.push(b'\n');
+        // a lone continuation byte inside a record, then a record ending in a cut two-byte
+        // sequence
+        bytes.extend_from_slice(&GOOD.as_bytes()[..40]);
+        bytes.push(0x80);
+        bytes.extend_from_slice(&GOOD.as_bytes()[40..]);
+        bytes.push(b'\n');
+        bytes.extend_from_slice(GOOD.replace("N-1", "N-3").as_bytes());
+        bytes.extend_from_slice(&[0xc3]);
+        let read = read_invoices(bytes.as_slice()).unwrap();
+        let errs: Vec<String> = read.errors.iter().map(|e| e.to_string()).collect();
+        let cut = GOOD.len();
+        assert_eq!(
+            errs,
+            [
+                "line 2: not UTF-8 text: invalid utf-8 sequence of 1 bytes from index 40".to_string(),
+                format!("line 3: not UTF-8 text: incomplete utf-8 byte sequence from index {cut}"),
+            ],
+            "{errs:?}"
+        );
+        assert_eq!(read.invoices.len(), 1);
     }
 
     #[test]
