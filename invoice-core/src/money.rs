@@ -150,12 +150,7 @@ impl Rounding {
                 _ => (magnitude / divisor, magnitude % divisor),
             };
             // remainder < divisor <= 10^28, so twice it fits
-            let twice = remainder * 2;
-            let up = match self {
-                Rounding::HalfAwayFromZero => twice >= divisor,
-                Rounding::HalfEven => twice > divisor || (twice == divisor && quotient & 1 == 1),
-            };
-            quotient + u128::from(up)
+            quotient + u128::from(self.rounds_up((remainder * 2).cmp(&divisor), quotient & 1 == 1))
         };
         if rounded >> 96 != 0 {
             return None;
@@ -177,18 +172,34 @@ impl Rounding {
     /// ```
     pub fn round_product(self, a: Decimal, b: Decimal, dp: u32) -> Option<Decimal> {
         if let (Some((na, x, sa)), Some((nb, y, sb))) = (parts_u64(&a), parts_u64(&b)) {
-            // the usual amounts: the product fits 64 bits at a scale of at most 28, so
-            // rust_decimal would keep it exactly, and it is divided once
+            // rust_decimal keeps a product exactly when it fits 96 bits at a scale of at most
+            // 28: rounded here in one step
             let scale = sa + sb;
-            if let (Some(m), Some(&divisor), true) = (
-                x.checked_mul(y),
-                scale.checked_sub(dp).and_then(|k| POW10_U64.get(k as usize)),
-                scale <= Decimal::MAX_SCALE,
-            ) {
-                return Some(self.round_u64(na != nb, m, divisor, dp));
+            if scale <= Decimal::MAX_SCALE {
+                // the usual amounts: a 64-bit product and one 64-bit division
+                let divisor = scale.checked_sub(dp).and_then(|k| POW10_U64.get(k as usize));
+                if let (Some(m), Some(&divisor)) = (x.checked_mul(y), divisor) {
+                    return Some(self.round_u64(na != nb, m, divisor, dp));
+                }
+                let product = u128::from(x) * u128::from(y);
+                if product >> 96 == 0 {
+                    if let Some(rounded) = self.round_parts(na != nb, product, scale, dp) {
+                        return Some(rounded);
+                    }
+                }
             }
         }
-        self.round_product_wide(a, b, dp)
+        a.checked_mul(b).map(|p| self.round(p, dp))
+    }
+
+    /// Whether a quotient goes up by one: `half` is twice the remainder against the divisor,
+    /// `odd` whether the quotient is odd.
+    #[inline]
+    fn rounds_up(self, half: std::cmp::Ordering, odd: bool) -> bool {
+        match self {
+            Rounding::HalfAwayFromZero => half.is_ge(),
+            Rounding::HalfEven => half.is_gt() || (half.is_eq() && odd),
+        }
     }
 
     /// `±m / divisor` rounded to an integer with this mode, as a decimal with `dp` decimals
@@ -196,34 +207,12 @@ impl Rounding {
     #[inline]
     fn round_u64(self, negative: bool, m: u64, divisor: u64, dp: u32) -> Decimal {
         let (quotient, remainder) = (m / divisor, m % divisor);
-        // 2 x remainder >= divisor, without overflowing for divisors above 2^63
-        let half = divisor - remainder;
-        let up = match self {
-            Rounding::HalfAwayFromZero => remainder >= half,
-            Rounding::HalfEven => remainder > half || (remainder == half && quotient & 1 == 1),
-        };
+        // 2 x remainder against the divisor, without overflowing for divisors above 2^63
+        let up = self.rounds_up(remainder.cmp(&(divisor - remainder)), quotient & 1 == 1);
         // quotient < 2^64 / divisor, so adding one cannot overflow unless the divisor is 1,
         // and then the remainder is 0 and nothing is added
         let rounded = quotient + u64::from(up);
         Decimal::from_parts(rounded as u32, (rounded >> 32) as u32, 0, negative && rounded != 0, dp)
-    }
-
-    /// [`Rounding::round_product`] for mantissas or products wider than 64 bits.
-    fn round_product_wide(self, a: Decimal, b: Decimal, dp: u32) -> Option<Decimal> {
-        let (ma, mb) = (a.mantissa(), b.mantissa());
-        let scale = a.scale() + b.scale();
-        if let (Ok(x), Ok(y), true) = (u64::try_from(ma.unsigned_abs()), u64::try_from(mb.unsigned_abs()), scale <= 28)
-        {
-            // the exact product: rust_decimal keeps it as it is when it fits 96 bits at a
-            // scale of at most 28
-            let product = u128::from(x) * u128::from(y);
-            if product >> 96 == 0 {
-                if let Some(rounded) = self.round_parts((ma < 0) != (mb < 0), product, scale, dp) {
-                    return Some(rounded);
-                }
-            }
-        }
-        a.checked_mul(b).map(|p| self.round(p, dp))
     }
 
     /// [`Rounding::round`] through rust_decimal's rounding (any value).

@@ -125,7 +125,6 @@ impl DateStyle {
         }
     }
 
-    #[inline]
     fn write(self, d: NaiveDate, out: &mut Vec<u8>) {
         let (y, m, day) = (u64::try_from(d.year()).unwrap_or(0), u64::from(d.month()), u64::from(d.day()));
         if y <= 9999 {
@@ -152,8 +151,6 @@ impl DateStyle {
     }
 
     /// [`DateStyle::write`] for any year.
-    #[cold]
-    #[inline(never)]
     fn write_padded(self, y: u64, m: u64, day: u64, out: &mut Vec<u8>) {
         match self {
             DateStyle::Iso => {
