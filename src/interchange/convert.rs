@@ -7,7 +7,7 @@ use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
 
 use invoice_export::{render_invoice_append, Config, Format, InvoiceResult, Report};
 
-use invoice_core::hash::QuickMap;
+use invoice_core::hash::{quick_hash, HashedMap, QuickMap};
 
 use super::{for_each_record, RecordError};
 
@@ -60,8 +60,9 @@ pub fn export_jsonl<W: Write>(
 
 /// One record of a piece, read and (when good) rendered; lines count from the piece's start.
 enum Entry {
-    /// A good record: its number, its result and where its bytes are in [`Piece::bytes`].
-    Good { line: usize, number: String, result: InvoiceResult, bytes: Option<Range<usize>> },
+    /// A good record: the hash of its number (made here, where the number is at hand), its
+    /// result (which names it) and where its bytes are in [`Piece::bytes`].
+    Good { line: usize, hash: u64, result: InvoiceResult, bytes: Option<Range<usize>> },
     /// A bad record.
     Bad(RecordError),
 }
@@ -80,19 +81,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Parse a piece and render every good record of it. Whether a number was used on an
 /// earlier line is for the writer to say (it sees the pieces in order).
-fn work_on(chunk: &[u8], format: &dyn Format, config: &Config) -> Piece {
+fn work_on(chunk: &[u8], format: &dyn Format, config: &Config, mut bytes: Vec<u8>) -> Piece {
+    bytes.clear();
+    bytes.reserve(chunk.len() * 3 / 2);
     let mut piece = Piece {
-        bytes: Vec::with_capacity(chunk.len() * 3 / 2),
+        bytes,
         entries: Vec::with_capacity(chunk.len() / 512 + 1),
         newlines: memchr::memchr_iter(b'\n', chunk).count(),
     };
     for_each_record(0, chunk, |line, record| {
         piece.entries.push(match record {
-            Ok((mut invoice, totals)) => {
+            Ok((invoice, totals)) => {
                 let start = piece.bytes.len();
                 let result = render_invoice_append(format, &invoice, totals.as_ref(), config, &mut piece.bytes);
                 let bytes = (result.outcome == invoice_core::Outcome::Exported).then_some(start..piece.bytes.len());
-                Entry::Good { line, number: invoice.number.take().unwrap_or_default(), result, bytes }
+                // a good record has a number, and its result carries it
+                Entry::Good { line, hash: quick_hash(result.number.as_str()), result, bytes }
             }
             Err((number, field, message)) => Entry::Bad(RecordError { line, number, field, message }),
         });
@@ -104,34 +108,62 @@ fn work_on(chunk: &[u8], format: &dyn Format, config: &Config) -> Piece {
 /// the rest.
 struct Writer<W> {
     out: W,
-    /// Every number written, with its line.
-    seen: QuickMap<String, usize>,
+    /// Every number written, by its hash: its line and its place in the report's results
+    /// (which hold the number itself).
+    seen: HashedMap<(usize, usize)>,
+    /// The numbers written whose hash an earlier, other number has (rare), with their lines.
+    shared_hash: QuickMap<String, usize>,
     /// The line number of the next piece's first line.
     first_line: usize,
     converted: Converted,
 }
 
 impl<W: Write> Writer<W> {
-    fn piece(&mut self, piece: Piece) -> std::io::Result<()> {
+    /// The line where `number`, whose hash is `hash`, was first written; if it was not, it is
+    /// noted as written on `line`, as the next result.
+    fn first_use(&mut self, hash: u64, number: &str, line: usize) -> Option<usize> {
+        let results = &self.converted.report.results;
+        match self.seen.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((line, results.len()));
+                None
+            }
+            std::collections::hash_map::Entry::Occupied(o) => {
+                let (first, index) = *o.get();
+                if results[index].number == number {
+                    return Some(first);
+                }
+                match self.shared_hash.entry(number.to_string()) {
+                    std::collections::hash_map::Entry::Occupied(o) => Some(*o.get()),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(line);
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes a piece and returns its buffer.
+    fn piece(&mut self, piece: Piece) -> std::io::Result<Vec<u8>> {
         let base = self.first_line;
         self.first_line += piece.newlines;
         let mut repeated = false;
         let mut kept: Vec<Range<usize>> = Vec::new();
         for entry in piece.entries {
             match entry {
-                Entry::Good { line, number, result, bytes } => {
+                Entry::Good { line, hash, result, bytes } => {
                     let line = base + line;
-                    if let Some(first) = self.seen.get(number.as_str()) {
+                    if let Some(first) = self.first_use(hash, &result.number, line) {
                         self.converted.errors.push(RecordError {
                             line,
                             message: format!("the number is used on line {first} already"),
-                            number: Some(number),
+                            number: Some(result.number),
                             field: "number".into(),
                         });
                         repeated = true;
                         continue;
                     }
-                    self.seen.insert(number, line);
                     kept.extend(bytes);
                     self.converted.report.results.push(result);
                 }
@@ -142,20 +174,28 @@ impl<W: Write> Writer<W> {
             }
         }
         if !repeated {
-            return self.out.write_all(&piece.bytes);
+            self.out.write_all(&piece.bytes)?;
+        } else {
+            for range in kept {
+                self.out.write_all(&piece.bytes[range])?;
+            }
         }
-        for range in kept {
-            self.out.write_all(&piece.bytes[range])?;
-        }
-        Ok(())
+        Ok(piece.bytes)
     }
 }
 
 /// The next piece of whole lines of `input` (at least `block` bytes unless the input ends),
 /// with `carry`, the start of a line left over from the last piece, in front; `None` at the
-/// end.
-fn next_piece(input: &mut impl Read, block: usize, carry: &mut Vec<u8>) -> std::io::Result<Option<Vec<u8>>> {
-    let mut piece = std::mem::take(carry);
+/// end. The piece is read into `piece` (a buffer of an earlier piece, or a new one).
+fn next_piece(
+    input: &mut impl Read,
+    block: usize,
+    carry: &mut Vec<u8>,
+    mut piece: Vec<u8>,
+) -> std::io::Result<Option<Vec<u8>>> {
+    piece.clear();
+    piece.extend_from_slice(carry);
+    carry.clear();
     loop {
         let before = piece.len();
         // up to a block, or another block when a line is longer than one
@@ -169,7 +209,9 @@ fn next_piece(input: &mut impl Read, block: usize, carry: &mut Vec<u8>) -> std::
         }
         if piece.len() >= block {
             if let Some(end) = memchr::memrchr(b'\n', &piece[before..]) {
-                *carry = piece.split_off(before + end + 1);
+                let cut = before + end + 1;
+                carry.extend_from_slice(&piece[cut..]);
+                piece.truncate(cut);
                 return Ok(Some(piece));
             }
         }
@@ -191,22 +233,28 @@ fn export_pieces<W: Write>(
     let (to_write, rendered) = mpsc::channel::<(usize, Piece)>();
     let mut writer = Writer {
         out,
-        seen: QuickMap::default(),
+        seen: HashedMap::default(),
+        shared_hash: QuickMap::default(),
         first_line: 1,
         converted: Converted {
             report: Report { format: format.name().to_string(), results: Vec::new() },
             errors: Vec::new(),
         },
     };
+    // The buffers of pieces read and rendered, kept for the next pieces: fresh memory costs
+    // the system time of its pages.
+    let (spare_input, spare_output) = (Mutex::new(Vec::<Vec<u8>>::new()), Mutex::new(Vec::<Vec<u8>>::new()));
     std::thread::scope(|scope| -> invoice_export::Result<()> {
         for _ in 0..workers {
             // each worker holds the queue: when every worker is gone, sending fails
             let (pieces, to_write) = (Arc::clone(&pieces), to_write.clone());
+            let (spare_input, spare_output) = (&spare_input, &spare_output);
             scope.spawn(move || loop {
                 let next = lock(&pieces).recv();
                 let Ok((k, chunk)) = next else { return };
-                let piece = work_on(&chunk, format, config);
-                drop(chunk);
+                let bytes = lock(spare_output).pop().unwrap_or_default();
+                let piece = work_on(&chunk, format, config, bytes);
+                lock(spare_input).push(chunk);
                 if to_write.send((k, piece)).is_err() {
                     return;
                 }
@@ -219,7 +267,7 @@ fn export_pieces<W: Write>(
         let mut take = |k: usize, piece: Piece, writer: &mut Writer<W>| -> std::io::Result<()> {
             waiting.insert(k, piece);
             while let Some(piece) = waiting.remove(&next) {
-                writer.piece(piece)?;
+                lock(&spare_output).push(writer.piece(piece)?);
                 next += 1;
             }
             Ok(())
@@ -227,7 +275,9 @@ fn export_pieces<W: Write>(
         format.begin(config, &mut writer.out)?;
         let mut carry = Vec::new();
         let mut sent = 0;
-        while let Some(chunk) = next_piece(&mut input, block, &mut carry)? {
+        loop {
+            let buffer = lock(&spare_input).pop().unwrap_or_default();
+            let Some(chunk) = next_piece(&mut input, block, &mut carry, buffer)? else { break };
             if to_parse.send((sent, chunk)).is_err() {
                 break; // every worker is gone: one panicked, and the scope passes it on
             }
@@ -298,6 +348,38 @@ mod tests {
         let empty = export_jsonl(&b""[..], format("csv").unwrap(), &Config::default(), 2, &mut out).unwrap();
         assert_eq!((empty.report.results.len(), empty.errors.len()), (0, 0));
         assert_eq!(out, two_steps("", "csv").0);
+    }
+
+    /// Two numbers with the same hash are still two numbers; each is refused only on its own
+    /// second use.
+    #[test]
+    fn numbers_that_share_a_hash_are_told_apart() {
+        let mut writer = Writer {
+            out: Vec::new(),
+            seen: HashedMap::default(),
+            shared_hash: QuickMap::default(),
+            first_line: 1,
+            converted: Converted { report: Report { format: "csv".into(), results: Vec::new() }, errors: Vec::new() },
+        };
+        let mut take = |number: &str, line: usize| {
+            let first = writer.first_use(7, number, line);
+            if first.is_none() {
+                writer.converted.report.results.push(InvoiceResult {
+                    invoice: invoice_core::InvoiceId(line as u64),
+                    number: number.into(),
+                    outcome: invoice_core::Outcome::Exported,
+                    warnings: Vec::new(),
+                });
+            }
+            first
+        };
+        assert_eq!(take("A", 1), None);
+        assert_eq!(take("B", 2), None);
+        assert_eq!(take("C", 3), None);
+        assert_eq!(take("B", 4), Some(2));
+        assert_eq!(take("A", 5), Some(1));
+        assert_eq!(take("C", 6), Some(3));
+        assert_eq!(writer.converted.report.results.len(), 3);
     }
 
     #[test]
