@@ -407,12 +407,22 @@ pub(crate) fn clean_into(value: &str, rules: &Rules, field: Field, s: &mut Strin
     s.clear();
     s.reserve(value.len() + 1);
     let mut len = 0usize;
-    let mut chars = value.chars().peekable();
-    while let Some(c) = chars.next() {
+    let table = attention(rules);
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    loop {
+        // a run that stays as it is: up to a byte of the table (a whole character; with
+        // non-ASCII bytes in the table, the run is ASCII)
+        let end = bytes[i..].iter().position(|&b| table[usize::from(b)]).map_or(bytes.len(), |p| i + p);
+        let run = &value[i..end];
+        s.push_str(run);
+        len += if table[0x80] { run.len() } else { run.chars().count() };
+        let Some(c) = value[end..].chars().next() else { break };
+        i = end + c.len_utf8();
         len += 1;
         if rules.single_line && c.is_control() {
-            if c == '\r' && chars.peek() == Some(&'\n') {
-                chars.next();
+            if c == '\r' && bytes.get(i) == Some(&b'\n') {
+                i += 1;
             }
             s.push(' ');
             changes.sanitized = true;
@@ -569,44 +579,62 @@ fn attention(rules: &Rules) -> &'static [bool; 256] {
 }
 
 /// The Windows-1252 byte of `c`, if it has one.
+#[inline]
 pub(crate) fn cp1252(c: char) -> Option<u8> {
-    let u = u32::from(c);
-    match u {
-        0..=0x7f | 0xa0..=0xff => u8::try_from(u).ok(),
-        _ => {
-            let b = match c {
-                '€' => 0x80,
-                '‚' => 0x82,
-                'ƒ' => 0x83,
-                '„' => 0x84,
-                '…' => 0x85,
-                '†' => 0x86,
-                '‡' => 0x87,
-                'ˆ' => 0x88,
-                '‰' => 0x89,
-                'Š' => 0x8a,
-                '‹' => 0x8b,
-                'Œ' => 0x8c,
-                'Ž' => 0x8e,
-                '‘' => 0x91,
-                '’' => 0x92,
-                '“' => 0x93,
-                '”' => 0x94,
-                '•' => 0x95,
-                '–' => 0x96,
-                '—' => 0x97,
-                '˜' => 0x98,
-                '™' => 0x99,
-                'š' => 0x9a,
-                '›' => 0x9b,
-                'œ' => 0x9c,
-                'ž' => 0x9e,
-                'Ÿ' => 0x9f,
-                _ => return None,
-            };
-            Some(b)
-        }
+    match u32::from(c) {
+        // the same code point (inlined: most characters are these)
+        u @ (0..=0x7f | 0xa0..=0xff) => Some(u as u8),
+        _ => cp1252_other(c),
     }
+}
+
+/// Append `text` in Windows-1252 (`?` for a character it lacks), copying ASCII runs as they
+/// are.
+fn push_cp1252(text: &str, out: &mut Vec<u8>) {
+    out.reserve(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.bytes().position(|b| b >= 0x80) {
+        out.extend_from_slice(&rest.as_bytes()[..i]);
+        let Some(c) = rest[i..].chars().next() else { break };
+        out.push(cp1252(c).unwrap_or(b'?'));
+        rest = &rest[i + c.len_utf8()..];
+    }
+    out.extend_from_slice(rest.as_bytes());
+}
+
+/// [`cp1252`] of the characters outside Latin-1's printable range.
+#[inline(never)]
+fn cp1252_other(c: char) -> Option<u8> {
+    Some(match c {
+        '€' => 0x80,
+        '‚' => 0x82,
+        'ƒ' => 0x83,
+        '„' => 0x84,
+        '…' => 0x85,
+        '†' => 0x86,
+        '‡' => 0x87,
+        'ˆ' => 0x88,
+        '‰' => 0x89,
+        'Š' => 0x8a,
+        '‹' => 0x8b,
+        'Œ' => 0x8c,
+        'Ž' => 0x8e,
+        '‘' => 0x91,
+        '’' => 0x92,
+        '“' => 0x93,
+        '”' => 0x94,
+        '•' => 0x95,
+        '–' => 0x96,
+        '—' => 0x97,
+        '˜' => 0x98,
+        '™' => 0x99,
+        'š' => 0x9a,
+        '›' => 0x9b,
+        'œ' => 0x9c,
+        'ž' => 0x9e,
+        'Ÿ' => 0x9f,
+        _ => return None,
+    })
 }
 
 /// A plain spelling of a character Windows-1252 lacks, if there is one.
@@ -914,7 +942,7 @@ impl RowWriter<'_> {
         if self.rules.charset == Charset::Windows1252 && !text.is_ascii() {
             // encoded in place; quoted (rarely) from a copy
             let start = self.out.len();
-            self.out.extend(text.chars().map(|c| cp1252(c).unwrap_or(b'?')));
+            push_cp1252(text, self.out);
             if needs_quotes(&self.out[start..], self.rules.delimiter) {
                 self.bytes.clear();
                 self.bytes.extend_from_slice(&self.out[start..]);
@@ -980,9 +1008,18 @@ impl Cells for RowWriter<'_> {
         self.write_text(value, field);
     }
 
+    #[inline(always)]
     fn code(&mut self, value: &str) {
+        // Codes are mostly short literals: inlined, their quoting check folds away and the
+        // copy has a known length.
+        let raw = value.as_bytes();
+        if raw.len() < 16 && !needs_quotes(raw, self.rules.delimiter) {
+            self.start_cell();
+            self.out.extend_from_slice(raw);
+            return;
+        }
         self.start_cell();
-        Self::field(self.out, &self.rules, value.as_bytes());
+        Self::field(self.out, &self.rules, raw);
     }
 
     fn code_concat(&mut self, parts: &[&str]) {
@@ -1317,6 +1354,7 @@ impl Cells for Both<'_> {
             self.c.report_cleaned(at, value, field, changes, Some(&self.w.text));
         }
     }
+    #[inline(always)]
     fn code(&mut self, value: &str) {
         self.w.code(value);
     }
@@ -2187,6 +2225,79 @@ mod tests {
             push_decimal(v, dp, &mut fast);
             push_decimal_rescaled(v, dp, &mut general);
             proptest::prop_assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(general).unwrap());
+        }
+    }
+
+    /// [`clean`] character by character, as the rules read: the reference for the run-copying
+    /// loop of [`clean_into`].
+    fn clean_by_char(value: &str, rules: &Rules, field: Field) -> (String, Changes) {
+        let max = match field {
+            Field::Name(m) | Field::SoftName(m) | Field::Text(m) => m,
+        };
+        let (mut s, mut changes, mut len) = (String::new(), Changes::default(), 0);
+        let mut chars = value.chars().peekable();
+        while let Some(c) = chars.next() {
+            if rules.single_line && c.is_control() {
+                if c == '\r' && chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                s.push(' ');
+                changes.sanitized = true;
+            } else if rules.no_semicolon && c == ';' {
+                s.push(',');
+                changes.sanitized = true;
+            } else if rules.charset == Charset::Utf8 || cp1252(c).is_some() {
+                s.push(c);
+            } else if let Some(t) = transliterate(c) {
+                s.push_str(t);
+                changes.transliterated = true;
+            } else {
+                s.push('?');
+                changes.unsupported = true;
+            }
+        }
+        if s.starts_with(formula_start) {
+            s.insert(0, '\'');
+            changes.neutralised = true;
+        }
+        len += s.chars().count();
+        if len > max {
+            match field {
+                Field::Text(_) => {
+                    s = s.chars().take(max).collect();
+                    changes.truncated = true;
+                }
+                Field::Name(_) | Field::SoftName(_) => changes.too_long = Some(len),
+            }
+        }
+        (s, changes)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn cleaning_copies_runs_as_characters_would(
+            value in "[a-z;=\\-\t\r\n\u{7f}\u{85}\u{9f}éØ€Łſ→日]{0,14}",
+            rules in proptest::sample::select(vec![(false, false, false), (true, false, false), (true, true, true), (true, false, true), (false, false, true)]),
+            field in proptest::sample::select(vec![Field::Text(NO_LIMIT), Field::Text(5), Field::Name(6), Field::SoftName(3)]),
+        ) {
+            let (single_line, no_semicolon, w1252) = rules;
+            let rules = Rules {
+                target: "t",
+                charset: if w1252 { Charset::Windows1252 } else { Charset::Utf8 },
+                delimiter: b',',
+                crlf: false,
+                single_line,
+                no_semicolon,
+            };
+            let (out, changes) = clean(&value, &rules, field);
+            let (expected, expected_changes) = clean_by_char(&value, &rules, field);
+            proptest::prop_assert_eq!(out.as_ref(), expected.as_str());
+            proptest::prop_assert_eq!(changes, expected_changes);
+            let mut bytes = Vec::new();
+            push_cp1252(&value, &mut bytes);
+            proptest::prop_assert_eq!(bytes, value.chars().map(|c| cp1252(c).unwrap_or(b'?')).collect::<Vec<u8>>());
         }
     }
 
