@@ -1415,12 +1415,10 @@ pub(crate) struct Group<'a> {
     pub(crate) category: TaxCategory,
     /// Rate as a fraction, normalised.
     pub(crate) rate: Decimal,
-    /// The tax key of [`Config::tax_key`] (`S:0.19`), made on first use.
-    key: std::cell::OnceCell<Short>,
+    /// The tax key and the percentage of the rate, taken on first use.
+    texts: std::cell::OnceCell<RateTexts>,
     /// The group's tax (zero in [`Mode::Check`]).
     pub(crate) tax: Decimal,
-    /// The rate in percent as text (`6.25`), made on first use.
-    percent: std::cell::OnceCell<Short>,
     /// The first invoice line of the group.
     pub(crate) first: usize,
     /// The mapped tax code of the key (`None`: the key itself), looked up on first use.
@@ -1430,13 +1428,47 @@ pub(crate) struct Group<'a> {
 impl Group<'_> {
     /// The tax key of [`Config::tax_key`] (`S:0.19`).
     pub(crate) fn key(&self) -> &str {
-        self.key.get_or_init(|| group_key(self.category, self.rate)).as_str()
+        &self.texts.get_or_init(|| rate_texts(self.category, self.rate)).key
     }
 
     /// The rate in percent as text (`6.25`).
     pub(crate) fn percent(&self) -> &str {
-        self.percent.get_or_init(|| percent_text(self.rate)).as_str()
+        &self.texts.get_or_init(|| rate_texts(self.category, self.rate)).percent
     }
+}
+
+/// The texts of a tax group's rate: its tax key (`S:0.19`) and its percentage (`19`).
+#[derive(Debug, Clone)]
+struct RateTexts {
+    key: std::rc::Rc<str>,
+    percent: std::rc::Rc<str>,
+}
+
+thread_local! {
+    /// The texts of the rates seen on this thread, by category and the rate's spelling: the
+    /// invoices of a batch use a handful of rates, made into text once.
+    static RATE_TEXTS: std::cell::RefCell<Vec<(TaxCategory, [u8; 16], RateTexts)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The most rates [`RATE_TEXTS`] keeps.
+const RATE_TEXTS_KEPT: usize = 64;
+
+/// The [`RateTexts`] of `category` and `rate`.
+fn rate_texts(category: TaxCategory, rate: Decimal) -> RateTexts {
+    let spelling = rate.serialize();
+    let make =
+        || RateTexts { key: group_key(category, rate).as_str().into(), percent: percent_text(rate).as_str().into() };
+    RATE_TEXTS.with(|cache| {
+        let Ok(mut cache) = cache.try_borrow_mut() else { return make() };
+        if let Some((_, _, texts)) = cache.iter().find(|(c, s, _)| *c == category && *s == spelling) {
+            return texts.clone();
+        }
+        let texts = make();
+        if cache.len() < RATE_TEXTS_KEPT {
+            cache.push((category, spelling, texts.clone()));
+        }
+        texts
+    })
 }
 
 /// A short text kept in place (tax keys, percentages): made without allocating.
@@ -1675,9 +1707,8 @@ pub(crate) fn prepare_with<'a>(
                 groups.push(Group {
                     category: g.category,
                     rate: g.rate,
-                    key: std::cell::OnceCell::new(),
+                    texts: std::cell::OnceCell::new(),
                     tax: g.tax,
-                    percent: std::cell::OnceCell::new(),
                     first,
                     code: std::cell::OnceCell::new(),
                 });
@@ -1701,9 +1732,8 @@ pub(crate) fn prepare_with<'a>(
                     groups.push(Group {
                         category,
                         rate,
-                        key: std::cell::OnceCell::new(),
+                        texts: std::cell::OnceCell::new(),
                         tax: Decimal::ZERO,
-                        percent: std::cell::OnceCell::new(),
                         first: i,
                         code: std::cell::OnceCell::new(),
                     });
