@@ -84,9 +84,17 @@ fn end_to_end(c: &mut Criterion) {
     let peer_out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("end_to_end_peer.csv");
     // This machine's speed drifts by up to 2x within minutes (a shared VM), so the peer and
     // the engine take turns: each round runs the peer once and the engine three times, and
-    // the ratio of each round is the peer's time over the engine's median.
+    // the ratio of each round is the peer's time over the engine's median. Before each timed
+    // run, peer or engine, the system writes back what earlier runs left dirty (`sync`,
+    // outside the clock): otherwise a run that overwrites the 118 MB its predecessor has just
+    // written waits for that writeback while truncating (measured: 75 to 90 ms instead of 30
+    // to 40 ms), which back-to-back engine runs paid and the peer's single run did not.
+    let settle = || {
+        let _ = std::process::Command::new("sync").status();
+    };
     let mut rounds = Vec::new();
     for _ in 0..5 {
+        settle();
         let start = Instant::now();
         let status = std::process::Command::new("python3").arg(&peer).arg(&jsonl).arg(&peer_out).status();
         let peer_time = match status {
@@ -98,6 +106,7 @@ fn end_to_end(c: &mut Criterion) {
         };
         let mut ours: Vec<Duration> = (0..3)
             .map(|_| {
+                settle();
                 let start = Instant::now();
                 run(&jsonl, &out);
                 start.elapsed()

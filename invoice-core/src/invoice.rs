@@ -235,6 +235,7 @@ impl Line {
     ///     .gl_account("8400");
     /// assert_eq!(line.kind, LineKind::Service);
     /// ```
+    #[inline]
     pub fn new(description: impl Into<String>, quantity: Decimal, unit_price: Decimal) -> Line {
         Line {
             description: description.into(),
@@ -250,12 +251,14 @@ impl Line {
     }
 
     /// Set the tax rate (a fraction).
+    #[inline]
     pub fn tax_rate(mut self, rate: Decimal) -> Line {
         self.tax_rate = rate;
         self
     }
 
     /// Set the VAT category explicitly.
+    #[inline]
     pub fn tax_category(mut self, category: TaxCategory) -> Line {
         self.tax_category = Some(category);
         self
@@ -274,12 +277,14 @@ impl Line {
     }
 
     /// Set the line kind.
+    #[inline]
     pub fn kind(mut self, kind: LineKind) -> Line {
         self.kind = kind;
         self
     }
 
     /// Set the service date.
+    #[inline]
     pub fn service_date(mut self, date: NaiveDate) -> Line {
         self.service_date = Some(date);
         self
@@ -294,6 +299,7 @@ impl Line {
     }
 
     /// The VAT category in effect (explicit, or derived from the rate).
+    #[inline]
     pub fn effective_tax_category(&self) -> TaxCategory {
         match self.tax_category {
             Some(c) => c,
@@ -303,6 +309,7 @@ impl Line {
     }
 
     /// quantity x unit price, rounded to the currency with `policy`.
+    #[inline]
     pub fn net(&self, currency: Currency, policy: RoundingPolicy) -> Result<Decimal> {
         // no error value is built (and dropped) for the lines that do not overflow
         match policy.mode.round_product(self.quantity, self.unit_price, currency.exponent()) {
@@ -472,6 +479,7 @@ impl Invoice {
     /// assert_eq!(totals.tax, dec!(59.98)); // 57.00 + 2.975 -> 2.98
     /// assert_eq!(totals.gross, dec!(402.48));
     /// ```
+    #[inline]
     pub fn builder(customer: Customer, currency: Currency) -> InvoiceBuilder {
         InvoiceBuilder {
             invoice: Invoice {
@@ -973,6 +981,7 @@ macro_rules! setters {
         impl InvoiceBuilder {
             $(
                 $(#[$doc])*
+                #[inline]
                 pub fn $name(mut self, $v: $ty) -> Self {
                     let $inv = &mut self.invoice;
                     $body;
@@ -1020,6 +1029,7 @@ setters! {
 
 impl InvoiceBuilder {
     /// The draft invoice.
+    #[inline]
     pub fn build(self) -> Invoice {
         self.invoice
     }

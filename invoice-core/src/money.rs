@@ -42,6 +42,7 @@ macro_rules! currencies {
             }
 
             /// The number of decimals of the minor unit (ISO 4217 "E" column).
+            #[inline]
             pub fn exponent(self) -> u32 {
                 match self { $(Currency::$code => $exp),* }
             }
