@@ -961,7 +961,8 @@ impl RowWriter<'_> {
     /// first. A name too long is written as it is (and reported), free text is cut.
     #[inline(never)]
     fn write_plain_long(&mut self, value: &str, field: Field, max: usize) -> Option<Changes> {
-        let count = value.chars().count();
+        // a plain Windows-1252 text is ASCII (the table holds every other byte)
+        let count = if self.rules.charset == Charset::Windows1252 { value.len() } else { value.chars().count() };
         if count <= max {
             self.out.extend_from_slice(value.as_bytes());
             return None;
