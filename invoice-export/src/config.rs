@@ -29,7 +29,8 @@ impl Mapping {
 
     /// True when `code` is mapped explicitly or a fallback exists.
     pub fn covers(&self, code: &str) -> bool {
-        self.map.contains_key(code) || self.fallback.is_some()
+        // with a fallback every code is covered: no lookup
+        self.fallback.is_some() || self.map.contains_key(code)
     }
 }
 

@@ -1594,11 +1594,22 @@ impl<'a> Prepared<'a> {
     /// The target's tax code of a group: `config.tax_codes.resolve(g.key())`, looked up once
     /// per group.
     pub(crate) fn tax_code<'s>(&'s self, g: &'s Group<'a>) -> &'s str {
-        let codes = &self.config.tax_codes;
-        match g.code.get_or_init(|| codes.map.get(g.key()).map(String::as_str).or(codes.fallback.as_deref())) {
+        match self.mapped_tax_code(g) {
             Some(code) => code,
             None => g.key(),
         }
+    }
+
+    /// Whether the tax-code mapping covers the group's key ([`Mapping::covers`](crate::Mapping::covers)), from the
+    /// lookup [`Prepared::tax_code`] keeps.
+    pub(crate) fn tax_code_covered(&self, g: &Group<'a>) -> bool {
+        self.mapped_tax_code(g).is_some()
+    }
+
+    /// The mapped tax code of the group's key, else the fallback (looked up once).
+    fn mapped_tax_code<'s>(&'s self, g: &'s Group<'a>) -> Option<&'a str> {
+        let codes = &self.config.tax_codes;
+        *g.code.get_or_init(|| codes.map.get(g.key()).map(String::as_str).or(codes.fallback.as_deref()))
     }
 
     /// The target's tax code of a line's group (see [`Prepared::tax_code`]).
@@ -1870,13 +1881,13 @@ pub(crate) fn check_accounts(p: &Prepared<'_>, c: &mut Checker<'_>, target: &str
 /// written lines; `only_taxed` limits it to rates above zero.
 pub(crate) fn check_tax_codes(p: &Prepared<'_>, c: &mut Checker<'_>, target: &str, what: &str, only_taxed: bool) {
     let wanted = |g: &&Group| !(only_taxed && g.rate.is_zero());
-    if p.groups.iter().filter(wanted).all(|g| p.config.tax_codes.covers(g.key())) {
+    if p.groups.iter().filter(wanted).all(|g| p.tax_code_covered(g)) {
         return;
     }
     let mut groups: Vec<&Group> = p.groups.iter().filter(wanted).collect();
     groups.sort_by_key(|g| g.first);
     for g in groups {
-        if !p.config.tax_codes.covers(g.key()) {
+        if !p.tax_code_covered(g) {
             c.error(
                 At::Line(g.first, "tax_rate"),
                 "missing_mapping",

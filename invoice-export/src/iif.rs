@@ -109,7 +109,7 @@ fn own_checks(p: &Prepared<'_>, c: &mut Checker<'_>) {
     check_accounts(p, c, target, true);
     let taxes = tax_lines(p);
     for t in taxes.clone() {
-        if !p.config.tax_codes.covers(t.key()) {
+        if !p.tax_code_covered(t) {
             c.error(
                 At::Line(t.first, "tax_rate"),
                 "missing_mapping",
