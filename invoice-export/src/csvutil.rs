@@ -1600,8 +1600,9 @@ impl<'a> Prepared<'a> {
         }
     }
 
-    /// Whether the tax-code mapping covers the group's key ([`Mapping::covers`](crate::Mapping::covers)), from the
-    /// lookup [`Prepared::tax_code`] keeps.
+    /// Whether the tax-code mapping covers the group's key
+    /// ([`Mapping::covers`](crate::Mapping::covers)), from the lookup [`Prepared::tax_code`]
+    /// keeps.
     pub(crate) fn tax_code_covered(&self, g: &Group<'a>) -> bool {
         self.mapped_tax_code(g).is_some()
     }
