@@ -413,7 +413,8 @@ pub(crate) fn clean_into(value: &str, rules: &Rules, field: Field, s: &mut Strin
     loop {
         // a run that stays as it is: up to a byte of the table (a whole character; with
         // non-ASCII bytes in the table, the run is ASCII)
-        let end = bytes[i..].iter().position(|&b| table[usize::from(b)]).map_or(bytes.len(), |p| i + p);
+        let end =
+            scan::position(&bytes[i..], attention_maybe, |b| table[usize::from(b)]).map_or(bytes.len(), |p| i + p);
         let run = &value[i..end];
         s.push_str(run);
         len += if table[0x80] { run.len() } else { run.chars().count() };
@@ -533,18 +534,27 @@ fn needs_cleaning(value: &str, rules: &Rules) -> bool {
     }
     let table = attention(rules);
     let bytes = value.as_bytes();
-    let Some(i) = bytes.iter().position(|&b| table[usize::from(b)]) else {
-        return false;
-    };
-    if bytes[i] < 0x80 {
-        return true;
+    let mut at = 0;
+    // from one byte of the table to the next, eight bytes at a time; an ASCII one needs
+    // cleaning, a non-ASCII character is decided on its own
+    while let Some(i) = scan::position(&bytes[at..], attention_maybe, |b| table[usize::from(b)]) {
+        let i = at + i;
+        if bytes[i] < 0x80 {
+            return true;
+        }
+        let Some(c) = value[i..].chars().next() else { return false };
+        if (rules.single_line && c.is_control()) || (rules.charset == Charset::Windows1252 && cp1252(c).is_none()) {
+            return true;
+        }
+        at = i + c.len_utf8();
     }
-    // from the first non-ASCII byte on, character by character
-    value[i..].chars().any(|c| {
-        (rules.single_line && c.is_control())
-            || (rules.no_semicolon && c == ';')
-            || (rules.charset == Charset::Windows1252 && cp1252(c).is_none())
-    })
+    false
+}
+
+/// Nonzero when one of the eight bytes of `x` may be in an [`attention`] table (for any
+/// rules): a control character, DEL, `;` or non-ASCII.
+fn attention_maybe(x: u64) -> u64 {
+    scan::below(x, 0x20) | scan::high(x) | scan::equal(x, 0x7f) | scan::equal(x, b';')
 }
 
 /// Bytes that may need [`clean_into`] under rules with (single line, no semicolon): the control
@@ -593,7 +603,7 @@ pub(crate) fn cp1252(c: char) -> Option<u8> {
 fn push_cp1252(text: &str, out: &mut Vec<u8>) {
     out.reserve(text.len());
     let mut rest = text;
-    while let Some(i) = rest.bytes().position(|b| b >= 0x80) {
+    while let Some(i) = scan::position(rest.as_bytes(), scan::high, |b| b >= 0x80) {
         out.extend_from_slice(&rest.as_bytes()[..i]);
         let Some(c) = rest[i..].chars().next() else { break };
         out.push(cp1252(c).unwrap_or(b'?'));
@@ -2149,18 +2159,23 @@ mod tests {
     }
 
     #[test]
-    fn every_byte_of_a_plain_table_is_caught_eight_at_a_time() {
+    fn every_byte_of_a_plain_or_attention_table_is_caught_eight_at_a_time() {
         for charset in [Charset::Utf8, Charset::Windows1252] {
             for delimiter in [b',', b'\t', b';', b'|'] {
                 for (single_line, no_semicolon) in [(false, false), (true, false), (false, true), (true, true)] {
                     let rules = Rules { target: "t", charset, delimiter, crlf: false, single_line, no_semicolon };
                     let plain = Plain::new(&rules);
+                    let attention = attention(&rules);
                     for b in 0..=255u8 {
-                        if plain.table[usize::from(b)] {
-                            for lane in 0..8 {
-                                let mut bytes = [b'a'; 8];
-                                bytes[lane] = b;
-                                assert_ne!(plain_maybe(u64::from_le_bytes(bytes), delimiter), 0, "{b} {rules:?}");
+                        for lane in 0..8 {
+                            let mut bytes = [b'a'; 8];
+                            bytes[lane] = b;
+                            let x = u64::from_le_bytes(bytes);
+                            if plain.table[usize::from(b)] {
+                                assert_ne!(plain_maybe(x, delimiter), 0, "{b} {rules:?}");
+                            }
+                            if attention[usize::from(b)] {
+                                assert_ne!(attention_maybe(x), 0, "{b} {rules:?}");
                             }
                         }
                     }
@@ -2321,7 +2336,7 @@ mod tests {
 
         #[test]
         fn cleaning_copies_runs_as_characters_would(
-            value in "[a-z;=\\-\t\r\n\u{7f}\u{85}\u{9f}éØ€Łſ→日]{0,14}",
+            value in "[a-z;=\\-\t\r\n\u{7f}\u{85}\u{9f}éØ€Łſ→日]{0,24}",
             rules in proptest::sample::select(vec![(false, false, false), (true, false, false), (true, true, true), (true, false, true), (false, false, true)]),
             field in proptest::sample::select(vec![Field::Text(NO_LIMIT), Field::Text(5), Field::Name(6), Field::SoftName(3)]),
         ) {
