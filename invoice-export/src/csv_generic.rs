@@ -43,6 +43,7 @@ const RULES: Rules = Rules {
     crlf: false,
     single_line: false,
     no_semicolon: false,
+    line_taxes: true,
 };
 
 /// The header row.
@@ -106,7 +107,7 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
         c.amount(l.net, p.dp);
         c.code(l.category.code());
         c.number(l.rate);
-        c.amount(l.tax, p.dp);
+        c.amount(p.line_tax(l), p.dp);
         c.opt_text(At::Line(l.first, "gl_account"), l.account, NAME);
         c.date(l.service_date, dates);
         c.same_every_row(1, |c| {

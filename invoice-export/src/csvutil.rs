@@ -60,6 +60,9 @@ pub(crate) struct Rules {
     pub(crate) single_line: bool,
     /// `;` is replaced with `,` (QuickBooks Desktop refuses it in IIF fields).
     pub(crate) no_semicolon: bool,
+    /// The target writes each line's share of the tax ([`OutLine::tax`]); for the others the
+    /// preparation leaves it at zero and does not compute it.
+    pub(crate) line_taxes: bool,
 }
 
 /// What a text cell is to the target.
@@ -1521,8 +1524,9 @@ pub(crate) struct OutLine<'a> {
     pub(crate) unit_price: Decimal,
     /// Net, rounded to the currency.
     pub(crate) net: Decimal,
-    /// The line's share of its tax group's tax (see [`prepare`]; zero in [`Mode::Check`]).
-    pub(crate) tax: Decimal,
+    /// The line's share of its tax group's tax (see [`prepare`]; zero in [`Mode::Check`] and
+    /// for targets without [`Rules::line_taxes`]). Read with [`Prepared::line_tax`].
+    tax: Decimal,
     /// VAT category.
     pub(crate) category: TaxCategory,
     /// Rate as a fraction, normalised.
@@ -1558,9 +1562,21 @@ pub(crate) struct Prepared<'a> {
     pub(crate) dp: u32,
     /// What was prepared: with [`Mode::Write`] every amount is known.
     pub(crate) mode: Mode,
+    /// Whether the lines' shares of the tax were made ([`Rules::line_taxes`]).
+    line_taxes: bool,
 }
 
 impl<'a> Prepared<'a> {
+    /// The line's share of its tax group's tax (see [`prepare`]). Only targets with
+    /// [`Rules::line_taxes`] write it; a debug build checks that.
+    pub(crate) fn line_tax(&self, line: &OutLine<'_>) -> Decimal {
+        debug_assert!(
+            self.line_taxes || self.mode == Mode::Check,
+            "a target that writes line taxes needs Rules::line_taxes"
+        );
+        line.tax
+    }
+
     /// True for credit notes.
     pub(crate) fn credit(&self) -> bool {
         self.invoice.kind.is_credit()
@@ -1696,16 +1712,18 @@ fn group_of(groups: &[Group<'_>], category: TaxCategory, rate: Decimal) -> Optio
 /// equals). So the line taxes of a group always add up to the group's tax, and with per-line
 /// tax rounding they are exactly the per-line taxes.
 pub(crate) fn prepare<'a>(invoice: &'a Invoice, config: &'a Config, mode: Mode) -> Result<Prepared<'a>, Problem> {
-    prepare_with(invoice, None, config, mode)
+    prepare_with(invoice, None, config, mode, true)
 }
 
 /// [`prepare`] with the invoice's totals when the caller has them (they must be
-/// `invoice.totals()`): [`Mode::Write`] then does not make them again.
+/// `invoice.totals()`): [`Mode::Write`] then does not make them again. Without `line_taxes`
+/// (a target that does not write them, [`Rules::line_taxes`]) every line's tax stays zero.
 pub(crate) fn prepare_with<'a>(
     invoice: &'a Invoice,
     given: Option<&Totals>,
     config: &'a Config,
     mode: Mode,
+    line_taxes: bool,
 ) -> Result<Prepared<'a>, Problem> {
     let currency = invoice.currency;
     let mode_r: Rounding = invoice.rounding.mode;
@@ -1802,7 +1820,7 @@ pub(crate) fn prepare_with<'a>(
             g.first = 0;
         }
     }
-    if mode == Mode::Write {
+    if mode == Mode::Write && line_taxes {
         for (k, g) in groups.iter().enumerate() {
             let members = lines.iter().filter(|l| l.group == k).count();
             if members == 1 {
@@ -1838,7 +1856,7 @@ pub(crate) fn prepare_with<'a>(
     if config.summary == Summary::Basic {
         lines = summarise(lines, config);
     }
-    Ok(Prepared { invoice, config, net, tax, gross, groups, lines, dp: currency.exponent(), mode })
+    Ok(Prepared { invoice, config, net, tax, gross, groups, lines, dp: currency.exponent(), mode, line_taxes })
 }
 
 /// One line per (income account, tax category, rate), in the order of first appearance.
@@ -1975,7 +1993,7 @@ pub(crate) fn write_with(
     out: &mut Vec<u8>,
     rows: impl FnOnce(&Prepared<'_>, &mut RowWriter<'_>),
 ) -> Result<(), Problem> {
-    let p = prepare(invoice, config, Mode::Write)?;
+    let p = prepare_with(invoice, None, config, Mode::Write, rules.line_taxes)?;
     let mut w = RowWriter::new(rules, out);
     rows(&p, &mut w);
     w.finish(invoice)
@@ -1999,7 +2017,7 @@ pub(crate) fn check_and_write_with(
     check_rows: impl FnOnce(&Prepared<'_>, &mut Checker<'_>),
     rows: impl FnOnce(&Prepared<'_>, &mut Both<'_>),
 ) -> CheckedWrite {
-    let p = match prepare_with(invoice, totals, config, Mode::Write) {
+    let p = match prepare_with(invoice, totals, config, Mode::Write, rules.line_taxes) {
         Ok(p) => p,
         Err(problem) => {
             let problems = check_with(invoice, config, rules, own, check_rows);
@@ -2127,6 +2145,7 @@ mod tests {
         crlf: false,
         single_line: false,
         no_semicolon: false,
+        line_taxes: true,
     };
     const IIF: Rules = Rules {
         target: "t",
@@ -2135,6 +2154,7 @@ mod tests {
         crlf: true,
         single_line: true,
         no_semicolon: true,
+        line_taxes: true,
     };
 
     #[test]
@@ -2163,7 +2183,15 @@ mod tests {
         for charset in [Charset::Utf8, Charset::Windows1252] {
             for delimiter in [b',', b'\t', b';', b'|'] {
                 for (single_line, no_semicolon) in [(false, false), (true, false), (false, true), (true, true)] {
-                    let rules = Rules { target: "t", charset, delimiter, crlf: false, single_line, no_semicolon };
+                    let rules = Rules {
+                        target: "t",
+                        charset,
+                        delimiter,
+                        crlf: false,
+                        single_line,
+                        no_semicolon,
+                        line_taxes: true,
+                    };
                     let plain = Plain::new(&rules);
                     let attention = attention(&rules);
                     for b in 0..=255u8 {
@@ -2348,6 +2376,7 @@ mod tests {
                 crlf: false,
                 single_line,
                 no_semicolon,
+                line_taxes: true,
             };
             let (out, changes) = clean(&value, &rules, field);
             let (expected, expected_changes) = clean_by_char(&value, &rules, field);
@@ -2397,6 +2426,7 @@ mod tests {
             crlf: false,
             single_line: true,
             no_semicolon: false,
+            line_taxes: true,
         };
         let sage = Rules {
             target: "t",
@@ -2405,6 +2435,7 @@ mod tests {
             crlf: false,
             single_line: true,
             no_semicolon: false,
+            line_taxes: true,
         };
         for rules in [UTF8, IIF, csv, sage] {
             for field in [Field::Text(NO_LIMIT), Field::Text(10), Field::Name(41), Field::SoftName(11), Field::Name(3)]

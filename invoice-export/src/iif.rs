@@ -54,6 +54,7 @@ const RULES: Rules = Rules {
     crlf: true,
     single_line: true,
     no_semicolon: true,
+    line_taxes: false,
 };
 
 /// The `!TRNS` header row.

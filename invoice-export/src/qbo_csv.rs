@@ -38,6 +38,7 @@ const RULES: Rules = Rules {
     crlf: false,
     single_line: false,
     no_semicolon: false,
+    line_taxes: true,
 };
 
 /// The header row.
@@ -105,7 +106,7 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
         c.number(l.unit_price);
         c.amount(l.net, p.dp);
         c.text(At::Line(l.first, "tax_rate"), p.line_tax_code(l), Field::Name(100));
-        c.amount(l.tax, p.dp);
+        c.amount(p.line_tax(l), p.dp);
         c.code(inv.currency.code());
         c.date(l.service_date, dates);
         c.end_row();

@@ -40,6 +40,7 @@ const RULES: Rules = Rules {
     crlf: false,
     single_line: true,
     no_semicolon: false,
+    line_taxes: true,
 };
 
 /// Header row of record type 1 (invoices).
@@ -106,8 +107,8 @@ fn rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
         c.text(At::Line(l.first, "description"), &l.description, Field::Text(60));
         c.amount(l.net, p.dp);
         c.code(p.groups.get(l.group).map_or("0", |g| g.percent()));
-        c.amount(l.tax, p.dp);
-        c.amount(l.tax, p.dp);
+        c.amount(p.line_tax(l), p.dp);
+        c.amount(p.line_tax(l), p.dp);
         c.end_row();
     }
 

@@ -71,6 +71,7 @@ const US: Rules = Rules {
     crlf: false,
     single_line: true,
     no_semicolon: false,
+    line_taxes: false,
 };
 
 const UK: Rules = Rules {
@@ -80,6 +81,7 @@ const UK: Rules = Rules {
     crlf: false,
     single_line: true,
     no_semicolon: false,
+    line_taxes: true,
 };
 
 /// Amounts of both have 2 decimals.
@@ -295,7 +297,7 @@ fn uk_rows<C: Cells>(p: &Prepared<'_>, c: &mut C) {
         c.text(At::Line(l.first, "description"), &l.description, Field::Text(60));
         c.amount(l.net, DP);
         c.text(At::Line(l.first, "tax_rate"), p.line_tax_code(l), Field::Name(3));
-        c.amount(l.tax, DP);
+        c.amount(p.line_tax(l), DP);
         c.same_every_row(2, |c| {
             c.code("");
             c.opt_text(At::Invoice("kind"), if credit { p.reference() } else { None }, Field::Name(30));

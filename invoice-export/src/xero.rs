@@ -44,6 +44,7 @@ const RULES: Rules = Rules {
     crlf: false,
     single_line: false,
     no_semicolon: false,
+    line_taxes: false,
 };
 
 /// The header row (Xero's template).
