@@ -3,11 +3,9 @@
 //! `sage50-us`, `sage50-uk`, `sage300` and `xero` (pre-flight included: the driver checks
 //! every invoice before writing it). Goal (issue 4) on one core: each under 0.3 s.
 //!
-//! The peer `py_export_csv.py` (2.21 s on the reference machine of `../shared/bench`) runs in
-//! the same run: five rounds, each the peer once and every target three times, give each
-//! target's time as a share of the peer's, and that share of 2.21 s is the target's time on
-//! the reference machine (this machine is slower, and its speed drifts by up to 2x within
-//! minutes). `SKIP_PEER=1` leaves the rounds out.
+//! The peer `py_export_csv.py` runs in the same run (see `common/peer.rs`): each target's time
+//! as a share of the peer's, and what that share is on the reference machine, where the peer
+//! takes 2.21 s.
 //!
 //! The end-to-end comparison with the peer `py_export_csv.py` (read the JSONL with the
 //! product's reader, write the generic CSV) is the workspace bench `benches/end_to_end.rs`.
@@ -19,6 +17,8 @@
 
 #[path = "../tests/common/dataset.rs"]
 mod dataset;
+#[path = "common/peer.rs"]
+mod peer;
 
 /// Like `month_end` and the end-to-end bench, the CSV exports run with mimalloc: every
 /// invoice's report entry and warnings are small allocations. `export_once`, which includes
@@ -26,8 +26,7 @@ mod dataset;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use invoice_export::{export, format, Config, Mapping};
@@ -111,60 +110,16 @@ fn targets(c: &mut Criterion) {
     }
     group.finish();
 
-    if n < 100_000 || std::env::var_os("SKIP_PEER").is_some() {
+    if n < 100_000 {
         return;
     }
-    peer_rounds(&invoices, &mut buf);
-}
-
-/// `py_export_csv.py`'s median wall time on the reference machine (`../shared/bench/README.md`,
-/// workload A).
-const PEER_REFERENCE_SECS: f64 = 2.21;
-
-/// Rounds of the peer once and each target three times; prints each target's median share
-/// of the peer's time and what that share is on the reference machine.
-fn peer_rounds(invoices: &[invoice_core::Invoice], buf: &mut Vec<u8>) {
-    let jsonl = dataset::generate(invoices.len(), 1);
-    let peer = dataset::shared_dir().join("bench/py_export_csv.py");
-    let peer_out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("export_csv_peer.csv");
-    let mut shares: Vec<Vec<f64>> = vec![Vec::new(); FORMATS.len()];
-    for _ in 0..5 {
-        let start = Instant::now();
-        let status = std::process::Command::new("python3").arg(&peer).arg(&jsonl).arg(&peer_out).status();
-        let peer_time = match status {
-            Ok(s) if s.success() => start.elapsed().as_secs_f64(),
-            other => {
-                eprintln!("peer py_export_csv.py did not run ({other:?}); no shares");
-                return;
-            }
-        };
-        let mut line = format!("round: peer {peer_time:.3} s;");
-        for (k, name) in FORMATS.iter().enumerate() {
-            let (f, config) = (format(name).unwrap_or_else(|e| panic!("{e}")), config(name));
-            let mut times: Vec<f64> = (0..3)
-                .map(|_| {
-                    buf.clear();
-                    let start = Instant::now();
-                    export(f, &config, invoices, &mut *buf).unwrap_or_else(|e| panic!("{e}"));
-                    start.elapsed().as_secs_f64()
-                })
-                .collect();
-            times.sort_by(f64::total_cmp);
-            shares[k].push(times[1] / peer_time);
-            line.push_str(&format!(" {name} {:.3} s", times[1]));
-        }
-        eprintln!("{line}");
-    }
-    for (name, mut s) in FORMATS.iter().zip(shares) {
-        s.sort_by(f64::total_cmp);
-        eprintln!(
-            "{name}: median share of the peer's time {:.2} % (rounds {:.2} to {:.2} %): {:.3} s on the reference machine (goal < 0.3 s)",
-            s[2] * 100.0,
-            s[0] * 100.0,
-            s[4] * 100.0,
-            s[2] * PEER_REFERENCE_SECS
-        );
-    }
+    let jsonl = dataset::generate(n, 1);
+    let targets: Vec<_> = FORMATS.iter().map(|name| (*name, format(name), config(name))).collect();
+    peer::rounds(&dataset::shared_dir(), &jsonl, &FORMATS, 0.3, |name| {
+        let Some((_, Ok(f), config)) = targets.iter().find(|t| t.0 == name) else { panic!("{name}") };
+        buf.clear();
+        export(*f, config, &invoices, &mut buf).unwrap_or_else(|e| panic!("{e}"));
+    });
 }
 
 criterion_group!(benches, targets);

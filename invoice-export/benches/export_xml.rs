@@ -9,9 +9,15 @@
 //! account mapped; the seller's and every buyer's e-invoice data. For qbXML the data set's
 //! 15-character invoice numbers are shortened to 10 (`INV-2024-000123` becomes `I24-000123`),
 //! since QuickBooks Desktop takes at most 11 and pre-flight would otherwise refuse them all.
+//!
+//! Under `cargo bench` the peer `py_export_csv.py` runs in the same run (see
+//! `common/peer.rs`): each target's time as a share of the peer's, and what that share is on
+//! the reference machine, where the peer takes 2.21 s.
 
 #[path = "../tests/common/dataset.rs"]
 mod dataset;
+#[path = "common/peer.rs"]
+mod peer;
 
 use std::hint::black_box;
 use std::io::{self, Write};
@@ -124,6 +130,9 @@ pub(crate) fn config(invoices: &[Invoice]) -> Config {
     config
 }
 
+/// The XML and JSON targets.
+const TARGETS: [&str; 5] = ["qbxml", "qbo-json", "intacct", "ubl", "cii"];
+
 fn export(name: &str, config: &Config, invoices: &[Invoice]) -> (Report, u64) {
     let f = format(name).expect("registered format");
     let mut count = Count::default();
@@ -152,7 +161,7 @@ fn bench_export(c: &mut Criterion) {
     let mut group = c.benchmark_group("export_xml");
     group.sample_size(10);
     group.throughput(Throughput::Elements(n as u64));
-    for name in ["qbxml", "qbo-json", "intacct", "ubl", "cii"] {
+    for name in TARGETS {
         let input = if name == "qbxml" { &short } else { &invoices };
         let (report, bytes) = export(name, &config, input);
         let (exported, skipped, failed) = report.counts();
@@ -163,6 +172,14 @@ fn bench_export(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    if full {
+        let jsonl = dataset::generate(n, 1);
+        peer::rounds(&dataset::shared_dir(), &jsonl, &TARGETS, 1.0, |name| {
+            let input = if name == "qbxml" { &short } else { &invoices };
+            black_box(export(name, &config, input));
+        });
+    }
 }
 
 criterion_group!(benches, bench_export);
