@@ -1470,8 +1470,7 @@ const RATE_TEXTS_KEPT: usize = 64;
 /// The [`RateTexts`] of `category` and `rate`.
 fn rate_texts(category: TaxCategory, rate: Decimal) -> RateTexts {
     let spelling = rate.serialize();
-    let make =
-        || RateTexts { key: group_key(category, rate).as_str().into(), percent: percent_text(rate).as_str().into() };
+    let make = || RateTexts { key: group_key(category, rate), percent: percent_text(rate) };
     RATE_TEXTS.with(|cache| {
         let Ok(mut cache) = cache.try_borrow_mut() else { return make() };
         if let Some((_, _, texts)) = cache.iter().find(|(c, s, _)| *c == category && *s == spelling) {
@@ -1483,30 +1482,6 @@ fn rate_texts(category: TaxCategory, rate: Decimal) -> RateTexts {
         }
         texts
     })
-}
-
-/// A short text kept in place (tax keys, percentages): made without allocating.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Short {
-    bytes: [u8; 64],
-    len: usize,
-}
-
-impl Short {
-    /// `parts` one after the other (at most 64 bytes; ASCII).
-    fn new(parts: &[&[u8]]) -> Short {
-        let mut s = Short { bytes: [0; 64], len: 0 };
-        for p in parts {
-            let n = p.len().min(s.bytes.len() - s.len);
-            s.bytes[s.len..s.len + n].copy_from_slice(&p[..n]);
-            s.len += n;
-        }
-        s
-    }
-
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
-    }
 }
 
 /// One exported line: an invoice line (detailed) or a group of them (basic summary).
@@ -1673,12 +1648,14 @@ pub(crate) fn percent(rate: Decimal) -> Decimal {
     }
 }
 
-fn percent_text(rate: Decimal) -> Short {
-    with_decimal(percent(rate), None, |text| Short::new(&[text]))
+/// The rate in percent as text (`6.25`).
+fn percent_text(rate: Decimal) -> std::rc::Rc<str> {
+    with_decimal(percent(rate), None, |text| String::from_utf8_lossy(text).into())
 }
 
-fn group_key(category: TaxCategory, rate: Decimal) -> Short {
-    with_decimal(rate.normalize(), None, |text| Short::new(&[category.code().as_bytes(), b":", text]))
+/// The tax key of [`Config::tax_key`] (`S:0.19`).
+fn group_key(category: TaxCategory, rate: Decimal) -> std::rc::Rc<str> {
+    with_decimal(rate.normalize(), None, |text| format!("{}:{}", category.code(), String::from_utf8_lossy(text)).into())
 }
 
 /// `|a| > |b|`, from the mantissas when both have the same scale and 64-bit mantissas (nets

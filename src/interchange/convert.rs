@@ -1,5 +1,6 @@
 //! Straight from JSON Lines to a target's file, without a book: [`export_jsonl`].
 
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::ops::Range;
@@ -124,18 +125,18 @@ impl<W: Write> Writer<W> {
     fn first_use(&mut self, hash: u64, number: &str, line: usize) -> Option<usize> {
         let results = &self.converted.report.results;
         match self.seen.entry(hash) {
-            std::collections::hash_map::Entry::Vacant(v) => {
+            MapEntry::Vacant(v) => {
                 v.insert((line, results.len()));
                 None
             }
-            std::collections::hash_map::Entry::Occupied(o) => {
+            MapEntry::Occupied(o) => {
                 let (first, index) = *o.get();
                 if results[index].number == number {
                     return Some(first);
                 }
                 match self.shared_hash.entry(number.to_string()) {
-                    std::collections::hash_map::Entry::Occupied(o) => Some(*o.get()),
-                    std::collections::hash_map::Entry::Vacant(v) => {
+                    MapEntry::Occupied(o) => Some(*o.get()),
+                    MapEntry::Vacant(v) => {
                         v.insert(line);
                         None
                     }
